@@ -1,0 +1,134 @@
+"""链招 lianzhao: the investment-attraction CRM. ``create_app`` builds the Flask application."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import BASE_DIR, CONFIGS, INSTANCE_DIR
+from crm.extensions import csrf, db, login_manager, migrate
+
+PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz"}
+
+
+def create_app(config_name: str = "development", overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    config_class = CONFIGS[config_name]
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    config_class.validate(app.config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import crm.audit  # noqa: F401 - installs the audit listener
+    import crm.models  # noqa: F401 - one metadata for the app and Alembic
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+
+    from crm.auth.service import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, let readers and a writer work at once, wait instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # SQLAlchemy, not pysqlite, decides where transactions begin (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """pysqlite defers BEGIN to the first write, which breaks SAVEPOINTs and read consistency."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.admin.views import bp as admin_bp
+    from crm.auth.views import bp as auth_bp
+    from crm.enterprises.views import bp as enterprises_bp
+    from crm.main.views import bp as main_bp
+    from crm.projects.views import bp as projects_bp
+    from crm.visits.views import bp as visits_bp
+
+    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, visits_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def require_sign_in():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        # Every change made while serving this request is attributed to the signed-in user.
+        db.session.info["actor_id"] = current_user.id
+        return None
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: "请求无效",
+        403: "没有权限访问此页面",
+        404: "页面或记录不存在",
+        405: "不支持的请求方式",
+        413: "上传的文件太大",
+        500: "服务器内部错误，请稍后再试",
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+            logging.getLogger(__name__).exception("unhandled error")
+        return render_template("error.html", code=code, message=messages.get(code, "出错了")), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm import formatting
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+    from crm.navigation import nav_items
+
+    app.jinja_env.globals.update(url_with=formatting.url_with, nav_items=nav_items)
+
+
+def register_commands(app: Flask) -> None:
+    from crm.cli import register
+
+    register(app)

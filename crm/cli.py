@@ -1,0 +1,108 @@
+"""Command-line tools: `flask --app wsgi <command>`. They call the same services as the views."""
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from crm.audit import acting_as
+from crm.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(load_demo_command)
+    app.cli.add_command(setup_command)
+    app.cli.add_command(chains_group)
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", default="管理员")
+@click.option("--password", envvar="LIANZHAO_ADMIN_PASSWORD", default=None,
+              help="Read from LIANZHAO_ADMIN_PASSWORD, or asked for when omitted.")
+def create_admin(username: str, display_name: str, password: str | None) -> None:
+    """Create a city admin account."""
+    from crm.auth.service import UserError, create_user
+
+    if not password:
+        password = getpass.getpass("密码: ")
+    try:
+        with acting_as(db.session, None):
+            create_user(username=username, display_name=display_name, password=password, role="admin", zones=[])
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"created admin {username}")
+
+
+@click.command("load-demo")
+@click.option("--seed", default=2026, show_default=True)
+def load_demo_command(seed: int) -> None:
+    """Load the demo city into an empty database."""
+    _load_demo(seed)
+
+
+def _load_demo(seed: int) -> None:
+    from crm.demo import DEMO_PASSWORD, USERS, load_demo
+    from crm.models import Zone
+
+    if db.session.scalar(select(func.count()).select_from(Zone)):
+        raise click.ClickException("the database already holds zones; demo data goes into an empty database only")
+    counts = load_demo(seed)
+    db.session.commit()
+    click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"demo sign-ins (password {DEMO_PASSWORD}):")
+    for username, name, role, _ in USERS:
+        click.echo(f"  {username:10} {role:8} {name}")
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Load the demo city when the database is empty.")
+def setup_command(demo: bool) -> None:
+    """Migrate, load the chain definitions, and load the demo city if the database is empty."""
+    from crm.models import Zone
+
+    upgrade()
+    _load_chains()
+    if demo and not db.session.scalar(select(func.count()).select_from(Zone)):
+        _load_demo(2026)
+    else:
+        from crm.demo import DEMO_PASSWORD, USERS
+
+        if demo:
+            click.echo(f"database already set up; demo sign-ins (password {DEMO_PASSWORD}): "
+                       + ", ".join(u[0] for u in USERS))
+
+
+@click.group("chains")
+def chains_group() -> None:
+    """Industrial-chain definitions and analysis."""
+
+
+@chains_group.command("load")
+@click.option("--dir", "directory", default=None, help="Directory of chain YAML files (default chains/data).")
+def chains_load(directory: str | None) -> None:
+    """Validate the chain files and load them into the database (idempotent)."""
+    _load_chains(directory)
+
+
+def _load_chains(directory: str | None = None) -> None:
+    from chains.definitions import DEFAULT_DATA_DIR, DefinitionError, load_all
+    from crm.services.chains import sync_chains
+
+    try:
+        definitions = load_all(directory or DEFAULT_DATA_DIR)
+    except DefinitionError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    with acting_as(db.session, None):
+        stats = sync_chains(definitions)
+    db.session.commit()
+    click.echo(f"chains loaded: {len(definitions)} chains; changed {stats['chains']} chains, "
+               f"{stats['segments']} segments, {stats['links']} new links")

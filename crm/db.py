@@ -1,0 +1,62 @@
+"""Declarative base, naming convention and the mixins every business record shares."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    # One registry carries both, as Flask-SQLAlchemy's model subclass cannot take a per-base map.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: DateTime(timezone=True)},
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SoftDeleteMixin:
+    """Users never hard-delete: a deleted record keeps its row and can be restored by an admin."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class VersionedMixin:
+    """Optimistic locking: a save against a stale version fails instead of overwriting."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):  # noqa: N805 - SQLAlchemy's declared_attr signature
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class AuditedMixin(TimestampMixin, SoftDeleteMixin):
+    """Marks a business record: every insert, update and soft delete writes an audit entry."""
+
+    __audited__ = True
+
+
+def zone_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("zones.id"), index=True)

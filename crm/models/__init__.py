@@ -1,0 +1,15 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+from crm.models.audit import AuditEntry
+from crm.models.chain import Chain, EnterpriseSegment, Segment, SegmentLink
+from crm.models.enterprise import Contact, Enterprise
+from crm.models.funds import FundsInPlace
+from crm.models.project import Project, StageEvent, project_segments
+from crm.models.user import User, user_zones
+from crm.models.visit import Visit
+from crm.models.zone import Zone
+
+__all__ = [
+    "AuditEntry", "Chain", "Contact", "Enterprise", "EnterpriseSegment", "FundsInPlace",
+    "Project", "Segment", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
+    "project_segments", "user_zones",
+]

@@ -1,0 +1,149 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.forms import form_data, show_service_error
+from crm.models import Enterprise, Project, StageEvent, Visit
+from crm.models.project import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
+from crm.permissions import get_scoped_or_404, scope, writer_required
+from crm.projects.forms import DeleteForm, ProjectForm, StageForm
+from crm.services import projects as project_service, records
+from crm.services.errors import ServiceError
+from crm.views import int_filter, list_filters, owner_choices, page_of, zone_choices
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+def _prepare(form, user):
+    form.zone_id.choices = zone_choices(user)
+    form.owner_id.choices = owner_choices(user)
+    if user.role != "admin":
+        del form.zone_id
+    if user.role == "officer":
+        del form.owner_id
+
+
+@bp.route("/")
+def index():
+    filters = int_filter(list_filters("q", "stage", "zone_id", "owner_id", "source", "priority", "segment_id"),
+                         "zone_id", "owner_id", "segment_id")
+    if request.args.get("mine"):
+        filters["owner_id"] = current_user.id
+    sort = request.args.get("sort", "-updated")
+    page = page_of(project_service.project_list_query(current_user, filters, sort))
+    return render_template(
+        "projects/index.html", page=page, filters=filters, sort=sort, stages=STAGES,
+        zones=zone_choices(current_user, writable=False), sources=PROJECT_SOURCES, priorities=PRIORITIES,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@writer_required
+def new():
+    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=int) or 0)
+    if enterprise is None or enterprise.deleted_at:
+        flash("请先在企业库中选择企业，再从企业页面新建项目。", "warning")
+        return redirect(url_for("enterprises.index"))
+    form = ProjectForm()
+    _prepare(form, current_user)
+    if request.method == "GET":
+        form.name.data = f"{enterprise.name}投资项目"
+        if hasattr(form, "owner_id"):
+            form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        data = form_data(form, *ProjectForm.FIELDS, "zone_id", "owner_id")
+        try:
+            project = project_service.create_project(current_user, enterprise, data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("项目已创建", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/form.html", form=form, enterprise=enterprise, project=None)
+
+
+@bp.route("/<int:project_id>")
+def detail(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    events = db.session.scalars(
+        select(StageEvent).where(StageEvent.project_id == project.id).order_by(StageEvent.id)
+    ).all()
+    visits = db.session.scalars(
+        scope(select(Visit), Visit, current_user).where(Visit.project_id == project.id).order_by(Visit.visit_date.desc())
+    ).all()
+    stage_form = StageForm(version=project.version)
+    return render_template(
+        "projects/detail.html", project=project, events=events, visits=visits, stage_form=stage_form,
+        pipeline=PIPELINE_STAGES, delete_form=DeleteForm(),
+    )
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@writer_required
+def edit(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    form = ProjectForm(obj=project)
+    _prepare(form, current_user)
+    if request.method == "GET":
+        form.version.data = project.version
+    if form.validate_on_submit():
+        data = form_data(form, *ProjectForm.FIELDS, "owner_id")
+        try:
+            project_service.update_project(current_user, project, data, version=form.version.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("项目已保存", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/form.html", form=form, enterprise=project.enterprise, project=project)
+
+
+@bp.route("/<int:project_id>/stage", methods=["POST"])
+@writer_required
+def change_stage(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            project_service.change_stage(
+                current_user, project, form.stage.data, note=form.note.data, on_date=form.on_date.data,
+                contract_investment=form.contract_investment.data, version=form.version.data,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"项目已推进到“{form.stage.data}”", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(request.form.get("back") if request.form.get("back") == url_for("projects.board")
+                    else url_for("projects.detail", project_id=project.id))
+
+
+@bp.route("/<int:project_id>/delete", methods=["POST"])
+@writer_required
+def delete(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, project)
+        db.session.commit()
+        flash("项目已删除（管理员可在回收站恢复）", "info")
+    return redirect(url_for("projects.index"))
+
+
+@bp.route("/board")
+def board():
+    filters = int_filter(list_filters("zone_id", "owner_id"), "zone_id", "owner_id")
+    if request.args.get("mine"):
+        filters["owner_id"] = current_user.id
+    columns = project_service.board(current_user, filters)
+    return render_template("projects/board.html", columns=columns, filters=filters,
+                           zones=zone_choices(current_user, writable=False), owners=owner_choices(current_user))

@@ -1,0 +1,21 @@
+"""Errors a service raises for the person at the keyboard; messages are Chinese and name the field."""
+from __future__ import annotations
+
+
+class ServiceError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StaleEdit(ServiceError):
+    """Someone saved the record after this form was opened."""
+
+    def __init__(self):
+        super().__init__("该记录已被他人修改，请刷新页面查看最新内容后再保存。", field="version")
+
+
+def check_version(record, submitted_version) -> None:
+    if submitted_version is not None and int(submitted_version) != record.version:
+        raise StaleEdit()

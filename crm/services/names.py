@@ -1,0 +1,77 @@
+"""Enterprise names: normalisation for duplicate detection, pinyin keys for search, credit codes."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pypinyin import Style, lazy_pinyin
+from stdnum.cn import uscc as uscc_lib
+from stdnum.exceptions import ValidationError
+
+PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西",
+    "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门",
+)
+_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "集团股份", "集团", "股份", "公司")
+_PREFIX = re.compile(
+    "^(?:(?:" + "|".join(PROVINCES) + r")(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)?)?"
+    r"(?:[\u4e00-\u9fff]{2,3}(?:市|州|盟|地区))?"
+)
+_BRACKETED = re.compile(r"[(（]\s*(?:中国|集团|[\u4e00-\u9fff]{2,4}(?:省|市))\s*[)）]")
+
+
+def to_halfwidth(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_name(name: str) -> str:
+    """The part of a company name that identifies it: no region prefix, no legal form, no spaces."""
+    text = to_halfwidth(name or "").strip()
+    text = _BRACKETED.sub("", text)
+    text = re.sub(r"\s+", "", text)
+    text = _PREFIX.sub("", text, count=1) or text
+    changed = True
+    while changed:
+        changed = False
+        for form in _LEGAL_FORMS:
+            if text.endswith(form) and len(text) > len(form):
+                text = text[: -len(form)]
+                changed = True
+    return text.lower()
+
+
+def pinyin_keys(*names: str) -> str:
+    """Full pinyin and initials of each name, space-separated, for LIKE search: 铝业 → 'lvye ly'."""
+    keys = []
+    for name in names:
+        if not name:
+            continue
+        syllables = lazy_pinyin(to_halfwidth(name), style=Style.NORMAL, v_to_u=False)
+        syllables = [s.lower() for s in syllables if s.isascii() and s.isalnum()]
+        if syllables:
+            keys.append("".join(syllables))
+            keys.append("".join(s[0] for s in syllables))
+    return " ".join(keys)
+
+
+def clean_uscc(value: str | None) -> str | None:
+    """A validated 统一社会信用代码, upper-cased; None when blank. Raises ValueError in Chinese."""
+    if value is None:
+        return None
+    text = to_halfwidth(value).strip().upper().replace(" ", "")
+    if not text:
+        return None
+    try:
+        return uscc_lib.validate(text)
+    except ValidationError as error:
+        raise ValueError(f"统一社会信用代码“{value}”无效：{_uscc_reason(error)}") from error
+
+
+def _uscc_reason(error: ValidationError) -> str:
+    name = type(error).__name__
+    return {
+        "InvalidLength": "应为 18 位",
+        "InvalidFormat": "含有不允许的字符",
+        "InvalidChecksum": "校验位不正确",
+    }.get(name, "格式不正确")

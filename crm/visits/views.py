@@ -1,0 +1,117 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.auth.service import safe_next_url
+from crm.extensions import db
+from crm.forms import form_data, show_service_error
+from crm.models import Enterprise, Project, Visit
+from crm.models.visit import VISIT_KINDS
+from crm.permissions import get_scoped_or_404, scope, writer_required
+from crm.projects.forms import DeleteForm
+from crm.services import records, visits as visit_service
+from crm.services.errors import ServiceError
+from crm.views import int_filter, list_filters, page_of, zone_choices
+from crm.visits.forms import VisitForm
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+
+
+@bp.route("/")
+def index():
+    filters = int_filter(list_filters("q", "kind", "enterprise_id", "project_id", "officer_id"),
+                         "enterprise_id", "project_id", "officer_id")
+    page = page_of(visit_service.visit_list_query(current_user, filters))
+    return render_template("visits/index.html", page=page, filters=filters, kinds=VISIT_KINDS)
+
+
+def _prepare(form, enterprise, visit=None):
+    projects = db.session.scalars(
+        scope(select(Project), Project, current_user)
+        .where(Project.enterprise_id == enterprise.id)
+        .order_by(Project.id.desc())
+    ).all()
+    form.project_id.choices = [(0, "（不关联项目）")] + [(p.id, f"{p.name}（{p.zone.name}·{p.stage}）") for p in projects]
+    form.zone_id.choices = zone_choices(current_user)
+    if current_user.role != "admin":
+        del form.zone_id
+    return {p.id: p for p in projects}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@writer_required
+def new():
+    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=int) or 0)
+    if enterprise is None or enterprise.deleted_at:
+        flash("请先在企业库中选择企业，再记录走访。", "warning")
+        return redirect(url_for("enterprises.index"))
+    form = VisitForm()
+    projects = _prepare(form, enterprise)
+    if request.method == "GET":
+        form.project_id.data = request.args.get("project_id", 0, type=int)
+    if form.validate_on_submit():
+        project = projects.get(form.project_id.data)
+        data = form_data(form, *VisitForm.FIELDS, "zone_id")
+        try:
+            visit = visit_service.create_visit(current_user, enterprise, data, project=project)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("走访记录已保存", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    return render_template("visits/form.html", form=form, enterprise=enterprise, visit=None)
+
+
+@bp.route("/<int:visit_id>")
+def detail(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    return render_template("visits/detail.html", visit=visit, delete_form=DeleteForm())
+
+
+@bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
+@writer_required
+def edit(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    form = VisitForm(obj=visit)
+    _prepare(form, visit.enterprise)
+    del form.project_id  # a visit stays with the project it was logged against
+    if hasattr(form, "zone_id"):
+        del form.zone_id
+    if request.method == "GET":
+        form.version.data = visit.version
+    if form.validate_on_submit():
+        try:
+            visit_service.update_visit(current_user, visit, form_data(form, *VisitForm.FIELDS),
+                                       version=form.version.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("走访记录已保存", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    return render_template("visits/form.html", form=form, enterprise=visit.enterprise, visit=visit)
+
+
+@bp.route("/<int:visit_id>/done", methods=["POST"])
+@writer_required
+def done(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    if DeleteForm().validate_on_submit():
+        visit_service.complete_next_step(current_user, visit)
+        db.session.commit()
+        flash("下一步工作已标记完成", "success")
+    return redirect(safe_next_url(request.form.get("next")) or url_for("visits.detail", visit_id=visit.id))
+
+
+@bp.route("/<int:visit_id>/delete", methods=["POST"])
+@writer_required
+def delete(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, visit)
+        db.session.commit()
+        flash("走访记录已删除（管理员可在回收站恢复）", "info")
+    return redirect(url_for("visits.index"))
