@@ -104,7 +104,7 @@ def load_all(directory: str | Path = DEFAULT_DATA_DIR) -> list[ChainDef]:
         errors.extend(file_errors)
         if chain is not None:
             loaded.append((path, chain))
-    errors.extend(_cross_file_errors(loaded))
+    errors.extend(_cross_file_errors(loaded, all_loaded=len(loaded) == len(paths)))
     if errors:
         raise DefinitionError(errors)
     return [chain for _, chain in loaded]
@@ -173,17 +173,19 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
     if not isinstance(raw_segments, list) or not raw_segments:
         errors.append(f"{where}: 环节 segments 必须是非空列表")
         raw_segments = []
-    segments, seg_errors = _parse_segments(where, code, raw_segments)
+    segments, declared, seg_errors = _parse_segments(where, code, raw_segments)
     errors += seg_errors
 
-    prefix = segment_prefix(segments[0].code) if segments else None
+    # Links are checked against every code declared, even one whose segment has other errors,
+    # so that a missing name is reported once and not again for each of its links.
+    prefix = segment_prefix(declared[0]) if declared else None
     raw_links = data.get("links", [])
     if raw_links is None:
         raw_links = []
     if not isinstance(raw_links, list):
         errors.append(f"{where}: 链接 links 必须是列表")
         raw_links = []
-    links, link_errors = _parse_links(where, prefix, {s.code for s in segments}, raw_links)
+    links, link_errors = _parse_links(where, prefix, set(declared), raw_links)
     errors += link_errors
 
     if errors:
@@ -200,7 +202,10 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
     return chain, []
 
 
-def _parse_segments(where: str, chain: str, raw: list[Any]) -> tuple[list[SegmentDef], list[str]]:
+def _parse_segments(
+    where: str, chain: str, raw: list[Any]
+) -> tuple[list[SegmentDef], list[str], list[str]]:
+    """Return (valid segments, every well-formed code declared, errors)."""
     errors: list[str] = []
     segments: list[SegmentDef] = []
     first_seen: dict[str, int] = {}
@@ -267,7 +272,7 @@ def _parse_segments(where: str, chain: str, raw: list[Any]) -> tuple[list[Segmen
                     keywords=keywords,
                 )
             )
-    return segments, errors
+    return segments, list(first_seen), errors
 
 
 def _parse_links(
@@ -343,7 +348,7 @@ def _word_list(
 # --- across files -----------------------------------------------------------------------
 
 
-def _cross_file_errors(loaded: list[tuple[Path, ChainDef]]) -> list[str]:
+def _cross_file_errors(loaded: list[tuple[Path, ChainDef]], all_loaded: bool) -> list[str]:
     errors: list[str] = []
     owner: dict[str, tuple[str, int]] = {}  # segment code → (file name, 环节 number)
     prefixes: dict[str, str] = {}
@@ -367,7 +372,8 @@ def _cross_file_errors(loaded: list[tuple[Path, ChainDef]]) -> list[str]:
         for number, (source, target) in enumerate(chain.links, start=1):
             label = f"{path.name}: 链接 #{number} [{source} → {target}]"
             for code in (source, target):
-                if code not in owner:
+                # When a file failed to load, its codes are unknown for now: say nothing of them.
+                if code not in owner and (all_loaded or segment_prefix(code) in prefixes):
                     errors.append(f"{label}: 未知环节代码 {code}")
             if (source, target) in link_seen:
                 errors.append(f"{label}: 重复的链接（{link_seen[(source, target)]} 中已定义）")

@@ -10,6 +10,7 @@ through ``graph_from_rows``, so the two sides cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import asdict
@@ -82,6 +83,9 @@ def build_graph(chains: Iterable[ChainDef], chain_code: str | None = None) -> nx
 def layout(graph: nx.DiGraph) -> dict[Hashable, tuple[float, float]]:
     """Positions in [0, 1]²: 上游 left, 中游 middle, 下游 right; within a tier, by supply depth.
 
+    Tiers are the segments' own; external segments (other chains') sit beside the segments they
+    link to, see ``_tier_column``.
+
     Supply depth is the node's topological generation in the graph with cycles condensed (a
     recycling loop shares one column). Each tier gets as many columns as depths it uses. Within a
     column, nodes are ordered by the mean height of their suppliers already placed (fewer crossing
@@ -90,16 +94,14 @@ def layout(graph: nx.DiGraph) -> dict[Hashable, tuple[float, float]]:
     if graph.number_of_nodes() == 0:
         return {}
     depth = _supply_depth(graph)
+    tier_column = {node: _tier_column(graph, node) for node in graph}
 
-    # Columns: (tier column, depth) pairs in order, numbered consecutively.
-    def tier_column(node: Hashable) -> int:
-        return _TIER_COLUMN.get(graph.nodes[node].get("tier"), _DEFAULT_TIER_COLUMN)
-
-    slots = sorted({(tier_column(n), depth[n]) for n in graph})
+    # Columns: the (tier column, depth) pairs in use, in order, numbered consecutively.
+    slots = sorted({(tier_column[n], depth[n]) for n in graph})
     column_of_slot = {slot: index for index, slot in enumerate(slots)}
     columns: dict[int, list] = defaultdict(list)
     for node in graph:
-        columns[column_of_slot[(tier_column(node), depth[node])]].append(node)
+        columns[column_of_slot[(tier_column[node], depth[node])]].append(node)
 
     width = len(slots) - 1
     positions: dict[Hashable, tuple[float, float]] = {}
@@ -109,6 +111,26 @@ def layout(graph: nx.DiGraph) -> dict[Hashable, tuple[float, float]]:
         for rank, node in enumerate(ordered):
             positions[node] = (x, (rank + 0.5) / len(ordered))
     return positions
+
+
+def _tier_column(graph: nx.DiGraph, node: Hashable) -> int:
+    """The node's tier as a column index; another chain's segment is drawn beside its links.
+
+    An external segment keeps its own tier unless that would draw an edge backwards: a buyer
+    (say FD-PACKAGING, 上游 in food, buying 中游 aluminium foil) moves right to its suppliers'
+    tier, a supplier (NEV-RECYCLING, 下游, feeding AL-SCRAP) moves left to its buyers' tier.
+    """
+    def column(n: Hashable) -> int:
+        return _TIER_COLUMN.get(graph.nodes[n].get("tier"), _DEFAULT_TIER_COLUMN)
+
+    own = column(node)
+    if not graph.nodes[node].get("external"):
+        return own
+    suppliers = [column(n) for n in graph.predecessors(node) if not graph.nodes[n].get("external")]
+    if suppliers:
+        return max(own, max(suppliers))
+    buyers = [column(n) for n in graph.successors(node) if not graph.nodes[n].get("external")]
+    return min(own, min(buyers)) if buyers else own
 
 
 def _supply_depth(graph: nx.DiGraph) -> dict[Hashable, int]:
@@ -124,4 +146,4 @@ def _supply_depth(graph: nx.DiGraph) -> dict[Hashable, int]:
 
 def _supplier_height(graph: nx.DiGraph, node: Hashable, placed: Mapping) -> float:
     heights = [placed[p][1] for p in graph.predecessors(node) if p in placed]
-    return sum(heights) / len(heights) if heights else 0.5
+    return math.fsum(heights) / len(heights) if heights else 0.5  # fsum: order-independent

@@ -217,4 +217,7 @@ def _visits(rng, count, users, firms, deals) -> None:
             outcome=rng.choice(("达成初步意向", "需进一步对接", "企业暂无投资计划", "同意来园考察")),
             next_step=rng.choice(NEXT_STEPS) if has_next else "",
             next_step_due=visit_date + timedelta(days=rng.randint(3, 45)) if has_next else None,
+            # Officers close most older next steps; a few are left overdue, as in real ledgers.
+            next_step_done_at=datetime.combine(visit_date + timedelta(days=10), time(18), UTC)
+            if has_next and (today - visit_date).days > 60 and rng.random() < 0.9 else None,
         ))

@@ -1,4 +1,4 @@
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from crm.forms import BaseForm
@@ -23,3 +23,8 @@ class UserEditForm(BaseForm):
     zone_ids = SelectMultipleField("园区", coerce=int, validators=[Optional()])
     active = BooleanField("启用")
     password = PasswordField("重置密码（留空不变）", validators=[Optional(), Length(min=8, max=64, message="密码长度 8–64 位")])
+
+
+class DecisionForm(BaseForm):
+    winner = IntegerField("保留项目", validators=[DataRequired("请选择保留该企业的园区")])
+    reason = TextAreaField("裁定理由", validators=[DataRequired("请填写裁定理由"), Length(max=400, message="最多 400 字")])

@@ -2,13 +2,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.admin.forms import UserEditForm, UserForm
+from crm.admin.forms import DecisionForm, UserEditForm, UserForm
 from crm.auth.service import UserError, create_user
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, Project, User, Visit, Zone
+from crm.models import AuditEntry, Enterprise, FirstReportConflict, Project, User, Visit, Zone
 from crm.permissions import role_required
 from crm.projects.forms import DeleteForm
 from crm.services import records
+from crm.services.errors import ServiceError
+from crm.services.first_report import decide, open_conflicts_query
 from crm.services.users import update_user
 from crm.views import all_zone_choices, list_filters, page_of
 
@@ -105,3 +107,28 @@ def restore(kind, record_id):
         db.session.commit()
         flash("记录已恢复", "success")
     return redirect(url_for("admin.trash", kind=kind))
+
+
+@bp.route("/first-reports")
+def first_reports():
+    return render_template("admin/first_reports.html", page=page_of(open_conflicts_query()), form=DecisionForm())
+
+
+@bp.route("/first-reports/<int:conflict_id>", methods=["POST"])
+def decide_first_report(conflict_id):
+    conflict = db.session.get(FirstReportConflict, conflict_id) or abort(404)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            winner = decide(current_user, conflict, form.winner.data, form.reason.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"已裁定：{winner.zone.name} 保留该企业，另一园区项目已终止", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("admin.first_reports"))

@@ -1,7 +1,7 @@
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.forms import VersionedForm, count_field, money_field
+from crm.forms import BaseForm, VersionedForm, count_field, money_field
 from crm.models.enterprise import ENTERPRISE_TAGS
 
 
@@ -31,3 +31,16 @@ class EnterpriseForm(VersionedForm):
         "industry_code", "industry_name", "main_products", "registered_capital", "annual_revenue",
         "employees", "above_scale", "tags", "website", "notes",
     )
+
+
+class ContactForm(BaseForm):
+    name = StringField("姓名", validators=[DataRequired("请填写联系人姓名"), Length(max=50, message="最多 50 字")])
+    title = StringField("职务", validators=[Length(max=50, message="最多 50 字")])
+    phone = StringField("电话", validators=[Length(max=30, message="最多 30 字符")])
+    email = StringField("邮箱", validators=[Length(max=100, message="最多 100 字符")])
+
+    FIELDS = ("name", "title", "phone", "email")
+
+
+class MergeForm(BaseForm):
+    survivor_id = IntegerField("保留企业 ID", validators=[DataRequired("请填写保留的企业 ID")])

@@ -2,14 +2,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.enterprises.forms import EnterpriseForm
+from crm.enterprises.forms import ContactForm, EnterpriseForm, MergeForm
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
-from crm.models import AuditEntry, Enterprise, EnterpriseSegment, Project, Visit
+from crm.models import AuditEntry, Contact, Enterprise, EnterpriseMerge, EnterpriseSegment, Project, Visit
 from crm.models.enterprise import ENTERPRISE_TAGS
-from crm.permissions import role_required, scope, writer_required
+from crm.permissions import role_required, scope, visible_zone_ids, writer_required
+from crm.services.first_report import holds_elsewhere
 from crm.projects.forms import DeleteForm
 from crm.services import enterprises as enterprise_service, records
+from crm.services import duplicates as duplicate_service
+from crm.services.duplicates import find_duplicates
 from crm.services.errors import ServiceError
 from crm.views import all_zone_choices, int_filter, list_filters, page_of
 
@@ -47,9 +50,13 @@ def _prepare(form):
 def new():
     form = EnterpriseForm()
     _prepare(form)
+    duplicates = []
     if form.validate_on_submit():
         data = form_data(form, *EnterpriseForm.FIELDS)
         data["zone_id"] = form.zone_id.data or None
+        duplicates = find_duplicates(data["name"], data["uscc"])
+        if duplicates and not form.confirm_duplicates.data:
+            return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
         try:
             enterprise = enterprise_service.create_enterprise(current_user, data)
         except ServiceError as error:
@@ -59,7 +66,7 @@ def new():
             db.session.commit()
             flash("企业已保存", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
-    return render_template("enterprises/form.html", form=form, enterprise=None)
+    return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
 
 
 @bp.route("/<int:enterprise_id>")
@@ -81,9 +88,13 @@ def detail(enterprise_id):
         .where(AuditEntry.entity_type == "Enterprise", AuditEntry.entity_id == str(enterprise.id))
         .order_by(AuditEntry.id.desc()).limit(50)
     ).all()
+    merges = db.session.scalars(
+        select(EnterpriseMerge).where(EnterpriseMerge.survivor_id == enterprise.id).order_by(EnterpriseMerge.id.desc())
+    ).all()
     return render_template(
         "enterprises/detail.html", enterprise=enterprise, projects=projects, visits=visits,
-        segments=segments, history=history, delete_form=DeleteForm(),
+        segments=segments, history=history, merges=merges, delete_form=DeleteForm(),
+        contact_form=ContactForm(), holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
     )
 
 
@@ -97,9 +108,14 @@ def edit(enterprise_id):
         form.version.data = enterprise.version
         form.tags.data = enterprise.tag_list
         form.zone_id.data = enterprise.zone_id or 0
+    duplicates = []
     if form.validate_on_submit():
         data = form_data(form, *EnterpriseForm.FIELDS)
         data["zone_id"] = form.zone_id.data or None
+        identity_changed = data["name"] != enterprise.name or (data["uscc"] or None) != enterprise.uscc
+        duplicates = find_duplicates(data["name"], data["uscc"], exclude_id=enterprise.id) if identity_changed else []
+        if duplicates and not form.confirm_duplicates.data:
+            return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
         try:
             enterprise_service.update_enterprise(current_user, enterprise, data, version=form.version.data)
         except ServiceError as error:
@@ -109,7 +125,7 @@ def edit(enterprise_id):
             db.session.commit()
             flash("企业已保存", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
-    return render_template("enterprises/form.html", form=form, enterprise=enterprise)
+    return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
 
 
 @bp.route("/<int:enterprise_id>/delete", methods=["POST"])
@@ -121,3 +137,70 @@ def delete(enterprise_id):
         db.session.commit()
         flash("企业已删除（管理员可在回收站恢复）", "info")
     return redirect(url_for("enterprises.index"))
+
+
+@bp.route("/<int:enterprise_id>/contacts", methods=["POST"])
+@writer_required
+def add_contact(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        enterprise_service.add_contact(current_user, enterprise, form_data(form, *ContactForm.FIELDS))
+        db.session.commit()
+        flash("联系人已添加", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+@writer_required
+def delete_contact(enterprise_id, contact_id):
+    enterprise = _get_or_404(enterprise_id)
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.enterprise_id != enterprise.id or contact.deleted_at:
+        abort(404)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, contact)
+        db.session.commit()
+        flash("联系人已删除", "info")
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/merge", methods=["GET", "POST"])
+@role_required("admin")
+def merge(enterprise_id):
+    """Merge this enterprise (the duplicate) into a survivor the admin picks."""
+    merged = _get_or_404(enterprise_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        survivor = _get_or_404(form.survivor_id.data)
+        try:
+            duplicate_service.merge_enterprises(current_user, survivor, merged)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"已将“{merged.name}”合并到本企业，可在下方合并记录中撤销", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=survivor.id))
+    candidates = duplicate_service.find_duplicates(merged.name, merged.uscc, exclude_id=merged.id)
+    return render_template("enterprises/merge.html", enterprise=merged, form=form, candidates=candidates)
+
+
+@bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@role_required("admin")
+def undo_merge(merge_id):
+    record = db.session.get(EnterpriseMerge, merge_id) or abort(404)
+    if DeleteForm().validate_on_submit():
+        try:
+            duplicate_service.undo_merge(current_user, record)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("合并已撤销", "success")
+    return redirect(url_for("enterprises.detail", enterprise_id=record.merged_id))

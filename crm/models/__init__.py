@@ -2,6 +2,7 @@
 from crm.models.audit import AuditEntry
 from crm.models.chain import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.models.enterprise import Contact, Enterprise
+from crm.models.first_report import EnterpriseMerge, FirstReportConflict
 from crm.models.funds import FundsInPlace
 from crm.models.project import Project, StageEvent, project_segments
 from crm.models.user import User, user_zones
@@ -9,7 +10,8 @@ from crm.models.visit import Visit
 from crm.models.zone import Zone
 
 __all__ = [
-    "AuditEntry", "Chain", "Contact", "Enterprise", "EnterpriseSegment", "FundsInPlace",
+    "AuditEntry", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseSegment",
+    "FirstReportConflict", "FundsInPlace",
     "Project", "Segment", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
     "project_segments", "user_zones",
 ]

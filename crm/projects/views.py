@@ -6,7 +6,8 @@ from crm.extensions import db
 from crm.forms import form_data, show_service_error
 from crm.models import Enterprise, Project, StageEvent, Visit
 from crm.models.project import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
-from crm.permissions import get_scoped_or_404, scope, writer_required
+from crm.permissions import get_scoped_or_404, scope, visible_zone_ids, writer_required
+from crm.services.first_report import holds_elsewhere
 from crm.projects.forms import DeleteForm, ProjectForm, StageForm
 from crm.services import projects as project_service, records
 from crm.services.errors import ServiceError
@@ -60,9 +61,11 @@ def new():
             show_service_error(form, error)
         else:
             db.session.commit()
-            flash("项目已创建", "success")
+            flash("项目已创建" + ("；该企业已由其他园区首报，已提交市投促中心裁定" if project_service.is_flagged(project) else ""), "success")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/form.html", form=form, enterprise=enterprise, project=None)
+    holds = holds_elsewhere(enterprise, visible_zone_ids(current_user))
+    return render_template("projects/form.html", form=form, enterprise=enterprise, project=None,
+                           held_by=holds[0] if holds else None)
 
 
 @bp.route("/<int:project_id>")
@@ -78,6 +81,7 @@ def detail(project_id):
     return render_template(
         "projects/detail.html", project=project, events=events, visits=visits, stage_form=stage_form,
         pipeline=PIPELINE_STAGES, delete_form=DeleteForm(),
+        holds=holds_elsewhere(project.enterprise, [project.zone_id]),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from crm.extensions import db
-from crm.models import Enterprise, EnterpriseSegment
+from crm.models import Contact, Enterprise, EnterpriseSegment
 from crm.services.errors import ServiceError, check_version
 from crm.services.names import clean_uscc, normalize_name, pinyin_keys
 
@@ -118,3 +118,10 @@ def enterprise_list_query(filters: dict[str, Any], sort: str = "name"):
     column = SORTS.get(sort.lstrip("-"), Enterprise.name)
     order = column.desc() if sort.startswith("-") else column.asc()
     return stmt.order_by(order, Enterprise.id)
+
+
+def add_contact(actor, enterprise: Enterprise, data: dict[str, Any]) -> Contact:
+    contact = Contact(enterprise_id=enterprise.id, **{k: (v or "").strip() for k, v in data.items()})
+    db.session.add(contact)
+    db.session.flush()
+    return contact

@@ -9,11 +9,12 @@ from sqlalchemy import func, or_, select
 
 from crm.db import utcnow
 from crm.extensions import db
-from crm.models import Enterprise, Project, StageEvent, User
+from crm.models import Enterprise, FirstReportConflict, Project, StageEvent, User
 from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES, PRIORITIES, SIDE_STAGES, STAGES
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.services.enterprises import search_condition
 from crm.services.errors import ServiceError, check_version
+from crm.services.first_report import flag_if_held
 
 EDITABLE_FIELDS = (
     "name", "planned_investment", "land_area", "source", "priority", "confidential", "description",
@@ -76,6 +77,7 @@ def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) ->
     db.session.flush()
     db.session.add(StageEvent(project_id=project.id, actor_id=actor.id, from_stage=None, to_stage="线索"))
     db.session.flush()
+    flag_if_held(project)
     return project
 
 
@@ -218,3 +220,12 @@ def board(actor: User, filters: dict[str, Any]) -> list[dict]:
 def _stage_counts(base) -> dict[str, int]:
     sub = base.order_by(None).subquery()
     return dict(db.session.execute(select(sub.c.stage, func.count()).group_by(sub.c.stage)).all())
+
+
+def is_flagged(project: Project) -> bool:
+    """Whether this project's first-report claim waits for the city admin's ruling."""
+    return db.session.scalar(
+        select(FirstReportConflict.id).where(
+            FirstReportConflict.challenger_project_id == project.id, FirstReportConflict.status == "open"
+        )
+    ) is not None

@@ -9,7 +9,7 @@ from crm.models import Enterprise, Project, Visit
 from crm.models.visit import VISIT_KINDS
 from crm.permissions import get_scoped_or_404, scope, writer_required
 from crm.projects.forms import DeleteForm
-from crm.services import records, visits as visit_service
+from crm.services import my_work as my_work_service, records, visits as visit_service
 from crm.services.errors import ServiceError
 from crm.views import int_filter, list_filters, page_of, zone_choices
 from crm.visits.forms import VisitForm
@@ -36,6 +36,12 @@ def _prepare(form, enterprise, visit=None):
     if current_user.role != "admin":
         del form.zone_id
     return {p.id: p for p in projects}
+
+
+@bp.route("/my-work")
+@writer_required
+def my_work():
+    return render_template("visits/my_work.html", work=my_work_service.my_work(current_user), done_form=DeleteForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,0 +1,138 @@
+"""Duplicate enterprises: find them before saving, merge them (admin), and undo a merge."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from sqlalchemy import delete, or_, select
+
+from crm.db import utcnow
+from crm.extensions import db
+from crm.models import Contact, Enterprise, EnterpriseMerge, EnterpriseSegment, Project, Visit
+from crm.services.errors import ServiceError
+from crm.services.names import clean_uscc, normalize_name
+
+FUZZY_THRESHOLD = 88
+CANDIDATE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    enterprise: Enterprise
+    score: float
+    reason: str
+
+
+def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None = None, limit: int = 5) -> list[Duplicate]:
+    """Enterprises that are probably the same company: same credit code, or a name that normalises alike.
+
+    Candidates come from the index on the normalised name (same first two characters), so the cost
+    does not grow with the library; rapidfuzz then scores them.
+    """
+    key = normalize_name(name)
+    try:
+        code = clean_uscc(uscc)
+    except ValueError:
+        code = None
+    conditions = []
+    if code:
+        conditions.append(Enterprise.uscc == code)
+    if len(key) >= 2:
+        conditions.append(Enterprise.name_normalized.startswith(key[:2], autoescape=True))
+    if not conditions:
+        return []
+    stmt = select(Enterprise).where(Enterprise.deleted_at.is_(None), or_(*conditions)).limit(CANDIDATE_LIMIT)
+    if exclude_id:
+        stmt = stmt.where(Enterprise.id != exclude_id)
+    found = []
+    for candidate in db.session.scalars(stmt):
+        if code and candidate.uscc == code:
+            found.append(Duplicate(candidate, 100.0, "统一社会信用代码相同"))
+            continue
+        if candidate.name_normalized == key:
+            found.append(Duplicate(candidate, 100.0, "去除地名和公司类型后名称相同"))
+            continue
+        score = fuzz.ratio(key, candidate.name_normalized)
+        if score >= FUZZY_THRESHOLD:
+            found.append(Duplicate(candidate, round(score, 1), f"名称相似度 {score:.0f}%"))
+    found.sort(key=lambda d: (-d.score, d.enterprise.id))
+    return found[:limit]
+
+
+def merge_enterprises(actor, survivor: Enterprise, merged: Enterprise) -> EnterpriseMerge:
+    """Move contacts, projects, visits and segment mappings to ``survivor``; soft-delete ``merged``."""
+    if actor.role != "admin":
+        raise ServiceError("只有市投促中心管理员可以合并企业")
+    if survivor.id == merged.id:
+        raise ServiceError("不能把企业合并到自身", field="survivor_id")
+    if survivor.deleted_at or merged.deleted_at:
+        raise ServiceError("已删除的企业不能合并", field="survivor_id")
+    moved = {
+        "contacts": _move(Contact, Contact.enterprise_id, merged.id, survivor.id),
+        "projects": _move(Project, Project.enterprise_id, merged.id, survivor.id),
+        "visits": _move(Visit, Visit.enterprise_id, merged.id, survivor.id),
+        **_move_segments(merged.id, survivor.id),
+        "survivor_before": {"aliases": survivor.aliases, "uscc": survivor.uscc},
+    }
+    # The survivor keeps the other name as an alias and, if it had none, the other credit code.
+    aliases = [a for a in survivor.aliases.split(",") if a] + [merged.name]
+    survivor_uscc, merged_uscc = survivor.uscc, merged.uscc
+    merged.uscc = None
+    merged.deleted_at = utcnow()
+    db.session.flush()
+    survivor.aliases = ",".join(dict.fromkeys(aliases))
+    if not survivor_uscc and merged_uscc:
+        survivor.uscc = merged_uscc
+    moved["merged_uscc"] = merged_uscc
+    record = EnterpriseMerge(survivor_id=survivor.id, merged_id=merged.id, actor_id=actor.id, moved=moved)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def undo_merge(actor, record: EnterpriseMerge) -> None:
+    """Put everything a merge moved back where it was, and bring the merged enterprise back."""
+    if actor.role != "admin":
+        raise ServiceError("只有市投促中心管理员可以撤销合并")
+    if record.undone_at:
+        raise ServiceError("该合并已撤销")
+    moved = record.moved
+    survivor, merged = record.survivor, record.merged
+    for model, ids in ((Contact, moved["contacts"]), (Project, moved["projects"]), (Visit, moved["visits"])):
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))):
+            row.enterprise_id = merged.id
+    if moved["segments_added"]:
+        db.session.execute(delete(EnterpriseSegment).where(
+            EnterpriseSegment.enterprise_id == survivor.id,
+            EnterpriseSegment.segment_id.in_(moved["segments_added"]),
+        ))
+    db.session.add_all(EnterpriseSegment(enterprise_id=merged.id, **m) for m in moved["segments"])
+    survivor.aliases = moved["survivor_before"]["aliases"]
+    survivor.uscc = moved["survivor_before"]["uscc"]
+    db.session.flush()
+    merged.uscc = moved.get("merged_uscc")
+    merged.deleted_at = None
+    record.undone_at = utcnow()
+    db.session.flush()
+
+
+def _move(model, column, from_id: int, to_id: int) -> list[int]:
+    rows = db.session.scalars(select(model).where(column == from_id)).all()
+    for row in rows:  # through the ORM, so every moved row is audited
+        row.enterprise_id = to_id
+    return [row.id for row in rows]
+
+
+def _move_segments(from_id: int, to_id: int) -> dict:
+    """Mappings the survivor lacks move over; the merged firm's own mappings are kept for undo."""
+    have = set(db.session.scalars(select(EnterpriseSegment.segment_id).where(EnterpriseSegment.enterprise_id == to_id)))
+    original, added = [], []
+    for mapping in db.session.scalars(select(EnterpriseSegment).where(EnterpriseSegment.enterprise_id == from_id)).all():
+        original.append({"segment_id": mapping.segment_id, "is_primary": mapping.is_primary,
+                         "is_leader": mapping.is_leader})
+        if mapping.segment_id not in have:
+            added.append(mapping.segment_id)
+            db.session.add(EnterpriseSegment(enterprise_id=to_id, segment_id=mapping.segment_id,
+                                             is_primary=False, is_leader=mapping.is_leader))
+        db.session.delete(mapping)
+    return {"segments": original, "segments_added": added}

@@ -1,0 +1,75 @@
+"""我的工作: an officer's to-do list — next steps due, stale leads, and their own pipeline."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.models import Project, User, Visit, Zone
+from crm.models.project import ACTIVE_LEAD_STAGES, PIPELINE_STAGES
+from crm.permissions import scope
+
+UPCOMING_DAYS = 14
+LIST_LIMIT = 100
+
+
+def my_work(user: User, today: date | None = None) -> dict:
+    today = today or date.today()
+    open_steps = scope(select(Visit), Visit, user).where(
+        Visit.officer_id == user.id, Visit.next_step != "", Visit.next_step_done_at.is_(None),
+        Visit.next_step_due.is_not(None),
+    )
+    overdue = db.session.scalars(
+        open_steps.where(Visit.next_step_due < today).order_by(Visit.next_step_due, Visit.id).limit(LIST_LIMIT)
+    ).all()
+    upcoming = db.session.scalars(
+        open_steps.where(Visit.next_step_due >= today, Visit.next_step_due <= today + timedelta(days=UPCOMING_DAYS))
+        .order_by(Visit.next_step_due, Visit.id).limit(LIST_LIMIT)
+    ).all()
+    return {
+        "overdue": overdue,
+        "upcoming": upcoming,
+        "stale": stale_leads(user, today),
+        "pipeline": my_pipeline(user),
+        "today": today,
+        "upcoming_days": UPCOMING_DAYS,
+    }
+
+
+def stale_leads(user: User, today: date) -> list[dict]:
+    """My active leads with no visit in the zone's stale_lead_days (default 30), oldest contact first."""
+    last_visit = (
+        select(Visit.project_id, func.max(Visit.visit_date).label("last_visit"))
+        .where(Visit.deleted_at.is_(None), Visit.project_id.is_not(None))
+        .group_by(Visit.project_id)
+        .subquery()
+    )
+    stmt = (
+        scope(select(Project, last_visit.c.last_visit, Zone.stale_lead_days), Project, user)
+        .join(Zone, Zone.id == Project.zone_id)
+        .outerjoin(last_visit, last_visit.c.project_id == Project.id)
+        .where(Project.owner_id == user.id, Project.stage.in_(ACTIVE_LEAD_STAGES))
+        .order_by(last_visit.c.last_visit.asc().nulls_first(), Project.id)
+    )
+    rows = []
+    for project, last, days in db.session.execute(stmt):
+        reference = last or _as_date(project.created_at)
+        idle = (today - reference).days
+        if idle >= days:
+            rows.append({"project": project, "last_visit": last, "idle_days": idle, "threshold": days})
+        if len(rows) >= LIST_LIMIT:
+            break
+    return rows
+
+
+def my_pipeline(user: User) -> list[dict]:
+    counts = dict(db.session.execute(
+        scope(select(Project.stage, func.count()), Project, user)
+        .where(Project.owner_id == user.id).group_by(Project.stage)
+    ).all())
+    return [{"stage": stage, "count": counts.get(stage, 0)} for stage in PIPELINE_STAGES + ("搁置", "终止")]
+
+
+def _as_date(value: datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value

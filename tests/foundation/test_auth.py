@@ -1,0 +1,212 @@
+"""Sign-in through the real form, sign-out that ends every copy of a cookie, safe redirects."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+import config
+from crm.extensions import db
+from crm.models import User
+from tests import factories as f
+
+WRONG = "用户名或密码错误"
+
+
+def sign_in(client, username, password=f.PASSWORD, next_url=None, **extra):
+    url = "/login" if next_url is None else "/login?" + _query(next=next_url)
+    return client.post(url, data={"username": username, "password": password, **extra})
+
+
+def _query(**args):
+    from urllib.parse import urlencode
+
+    return urlencode(args)
+
+
+def _signed_in(client) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+def test_sign_in_leads_to_the_dashboard_with_the_users_name(world, client):
+    response = sign_in(client, "officer_a")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "工作台" in page
+    assert world.officer_a.display_name in page
+    assert world.officer_a.last_login_at is not None
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("officer_a", "wrong-password-1"), ("nobody_here", f.PASSWORD), ("officer_a", "")],
+    ids=["wrong-password", "unknown-user", "empty-password"],
+)
+def test_failed_sign_in_says_the_same_thing_and_starts_no_session(world, client, username, password):
+    response = sign_in(client, username, password)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    if password:
+        assert WRONG in page
+    else:
+        assert "请输入密码" in page
+    assert "用户不存在" not in page and "密码不正确" not in page
+    assert not _signed_in(client)
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_pages_are_identical(world, client):
+    """Apart from the CSRF token, the two pages must not differ at all (no user enumeration)."""
+    wrong = sign_in(client, "officer_a", "wrong-password-1").get_data(as_text=True)
+    unknown = sign_in(client, "nobody_here", "wrong-password-1").get_data(as_text=True)
+    assert wrong.replace("officer_a", "USER") == unknown.replace("nobody_here", "USER")
+
+
+def test_unknown_user_costs_the_same_hash_work_as_a_wrong_password(world, app, monkeypatch):
+    """Timing must not tell which was wrong: the decoy hash uses the configured method."""
+    from crm.auth import service
+
+    methods = []
+    real_check = service.check_password_hash
+
+    def spy(pwhash, password):
+        methods.append(pwhash.split("$", 1)[0])
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(service, "check_password_hash", spy)
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1200")
+    user = f.make_user("officer", [world.zone_a], username="officer_new_hash")
+    assert service.authenticate(user.username, "wrong-password-1") is None
+    assert service.authenticate("nobody_here", "wrong-password-1") is None
+    assert methods == ["pbkdf2:sha256:1200", "pbkdf2:sha256:1200"]
+
+
+def test_a_disabled_user_cannot_sign_in(world, client):
+    world.officer_a.active = False
+    db.session.commit()
+    response = sign_in(client, "officer_a")
+    assert response.status_code == 200
+    assert WRONG in response.get_data(as_text=True)
+    assert not _signed_in(client)
+
+
+def test_a_disabled_user_loses_an_open_session(world, client):
+    assert sign_in(client, "officer_a").status_code == 302
+    world.officer_a.active = False
+    db.session.commit()
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_sign_out_is_post_only(world, client):
+    sign_in(client, "officer_a")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200  # still signed in
+    response = client.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_an_old_copy_of_the_session_cookie_is_refused_after_sign_out(world, app, client):
+    sign_in(client, "officer_a")
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    stolen = client.get_cookie(cookie_name).value
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    client.set_cookie(cookie_name, stolen)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_old_remember_me_cookie_is_refused_after_sign_out(world, app, client):
+    sign_in(client, "officer_a", remember="y")
+    remember_name = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    stolen = client.get_cookie(remember_name).value
+    client.post("/logout")
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    # The remember cookie alone signs a user back in while the session version is unchanged ...
+    other = app.test_client()
+    sign_in(other, "officer_b", remember="y")
+    fresh = other.get_cookie(remember_name).value
+    other.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert other.get("/").status_code == 200
+    other.set_cookie(remember_name, fresh)
+    # ... but not after the user signed out.
+    client.set_cookie(remember_name, stolen)
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com", "/\\evil.com", "\\\\evil", "http://evil.com", "http:///evil", "https://evil.com/x",
+        "java\nscript:alert(1)", "javascript:alert(1)", "/\x00/evil.com", "/\t/evil.com", "/x\r\nSet-Cookie: a=b",
+        "evil.com", "", "///evil.com", "/" + "a" * 2001,
+    ],
+)
+def test_next_never_leads_off_site(world, client, target):
+    response = sign_in(client, "officer_a", next_url=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_to_a_page_of_this_site_is_honoured(world, client):
+    response = sign_in(client, "officer_a", next_url="/projects/?stage=签约")
+    assert response.headers["Location"] == "/projects/?stage=签约"
+
+
+def test_the_login_redirect_carries_next_back_to_the_page(world, client):
+    response = client.get("/projects/")
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    assert client.post(login_url, data={"username": "officer_a", "password": f.PASSWORD}).headers[
+        "Location"
+    ] == "/projects/"
+
+
+def _page_urls(app):
+    """One URL for every GET page and POST action the app serves (values filled in with 1)."""
+    from crm import PUBLIC_ENDPOINTS
+
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        values = {name: 1 for name in rule.arguments}
+        try:
+            path = rule.build(values, append_unknown=False)[1]
+        except Exception:  # a converter that needs a string
+            path = rule.build({name: "x" for name in rule.arguments}, append_unknown=False)[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        yield method, path
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(app, world):
+    client = app.test_client()
+    urls = list(_page_urls(app))
+    assert len(urls) > 15  # the map is really being walked
+    for method, path in urls:
+        response = client.open(path, method=method)
+        assert response.status_code == 302, (method, path, response.status_code)
+        assert response.headers["Location"].startswith("/login"), (method, path)
+
+
+def test_public_pages_need_no_sign_in(client):
+    assert client.get("/login").status_code == 200
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_passwords_are_stored_hashed(world):
+    stored = db.session.scalar(select(User.password_hash).where(User.username == "officer_a"))
+    assert f.PASSWORD not in stored
+    assert stored.startswith("pbkdf2:sha256:1000$")  # the testing config's cheap method
+    assert check_password_hash(stored, f.PASSWORD)
+    assert not check_password_hash(stored, f.PASSWORD + "x")
+
+
+def test_production_hashes_passwords_with_strong_scrypt():
+    assert config.Config.PASSWORD_HASH_METHOD == "scrypt:131072:8:1"
+    assert config.ProductionConfig.PASSWORD_HASH_METHOD == "scrypt:131072:8:1"
