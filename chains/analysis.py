@@ -135,7 +135,7 @@ def analyse_gaps(
     # Other chains' segments (external) shape the graph and their presence counts for their
     # neighbours' Adj, but their own neighbourhoods are cut off in a one-chain view, so the
     # dominance share counts this chain's present segments only.
-    present = [c for c in graph if status[c] != "missing" and not graph.nodes[c].get("external")]
+    present = {c for c in graph if status[c] != "missing" and not graph.nodes[c].get("external")}
     has_leader = {code: local[code].leader and status[code] != "missing" for code in graph}
 
     betweenness = _relative_betweenness(graph)
@@ -148,7 +148,7 @@ def analyse_gaps(
         suppliers = [n for n in graph.predecessors(code) if status[n] != "missing"]
         buyers = [n for n in graph.successors(code) if status[n] != "missing"]
         others_present = len(present) - (code in present)
-        dominated_present = sum(1 for p in present if p in dominated[code])
+        dominated_present = len(dominated[code] & present)
         dominance = dominated_present / others_present if others_present else 0.0
         value_add = graph.nodes[code].get("value_add", 1)
         pipeline_value = float(pipeline.get(code) or 0.0)
@@ -170,7 +170,7 @@ def analyse_gaps(
                 tier=graph.nodes[code].get("tier", ""),
                 status=status[code],
                 action=action,
-                priority=round(sum(contributions.values()), 2),
+                priority=round(math.fsum(contributions.values()), 2),
                 terms=terms,
                 contributions=contributions,
                 reasons=_reasons(

@@ -75,7 +75,9 @@ def _changes(obj) -> tuple[dict, dict]:
 
 
 def _entity_id(obj) -> str:
-    return "-".join(str(v) for v in inspect(obj).identity or ())
+    # Not ``identity``: a row inserted in this flush has no identity key until the flush ends.
+    state = inspect(obj)
+    return "-".join(str(v) for v in state.mapper.primary_key_from_instance(obj))
 
 
 def _entry(session, obj, action, before, after) -> dict:

@@ -40,4 +40,5 @@ def show_service_error(form: FlaskForm, error: ServiceError) -> None:
 
 
 def form_data(form: FlaskForm, *names: str) -> dict:
-    return {name: getattr(form, name).data for name in names if hasattr(form, name)}
+    """The named fields' data; fields removed for this user's role (``del form.x``) are left out."""
+    return {name: form[name].data for name in names if name in form}

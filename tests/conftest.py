@@ -1,10 +1,12 @@
 """Fixtures: one schema per run (built by the Alembic migrations), one rolled-back transaction per test."""
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -74,8 +76,20 @@ def app_ctx(app):
         yield
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, `g` and session, as in production.
+
+    Tests hold an app context open; without this, requests would reuse it and share `g`, so
+    Flask-Login's cached user would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

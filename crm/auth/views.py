@@ -32,7 +32,7 @@ def login():
 def logout():
     end_sessions(current_user)
     db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the mark that deletes the remember-me cookie
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))

@@ -50,7 +50,7 @@ def new():
     _prepare(form, current_user)
     if request.method == "GET":
         form.name.data = f"{enterprise.name}投资项目"
-        if hasattr(form, "owner_id"):
+        if "owner_id" in form:
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
         data = form_data(form, *ProjectForm.FIELDS, "zone_id", "owner_id")

@@ -82,10 +82,9 @@ SORTS = {
 def search_condition(q: str):
     """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业."""
     q = q.strip()
-    like = f"%{q.lower()}%"
     conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
     if q.isascii():
-        conditions.append(Enterprise.search_pinyin.like(like.replace(" ", "")))
+        conditions.append(Enterprise.search_pinyin.contains(q.lower().replace(" ", ""), autoescape=True))
         conditions.append(Enterprise.uscc == q.upper())
     return or_(*conditions)
 

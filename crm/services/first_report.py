@@ -54,12 +54,15 @@ def holds_elsewhere(enterprise: Enterprise, zone_ids: list[int] | None) -> list[
 
 
 def flag_if_held(project: Project) -> FirstReportConflict | None:
-    """Called when a project is created: open a conflict if another zone already holds the company."""
+    """Called when a project is created: open a conflict if another zone already holds the company.
+
+    The holder is the zone of the earliest active project; a zone adding a second project for a
+    company it holds raises nothing.
+    """
     holder = db.session.scalars(
         select(Project)
         .where(
             Project.enterprise_id.in_(_same_company(project.enterprise)),
-            Project.zone_id != project.zone_id,
             Project.id != project.id,
             Project.deleted_at.is_(None),
             Project.stage.not_in(INACTIVE_STAGES),
@@ -67,7 +70,7 @@ def flag_if_held(project: Project) -> FirstReportConflict | None:
         .order_by(Project.created_at, Project.id)
         .limit(1)
     ).first()
-    if holder is None:
+    if holder is None or holder.zone_id == project.zone_id:
         return None
     conflict = FirstReportConflict(
         enterprise_id=project.enterprise_id, holder_project_id=holder.id, challenger_project_id=project.id

@@ -83,7 +83,7 @@ def edit(visit_id):
     form = VisitForm(obj=visit)
     _prepare(form, visit.enterprise)
     del form.project_id  # a visit stays with the project it was logged against
-    if hasattr(form, "zone_id"):
+    if "zone_id" in form:
         del form.zone_id
     if request.method == "GET":
         form.version.data = visit.version

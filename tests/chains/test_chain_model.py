@@ -111,3 +111,17 @@ def test_layout_condenses_cycles():
 
 def test_layout_of_empty_graph():
     assert layout(graph_from_rows([], [])) == {}
+
+
+def test_layout_draws_external_segments_beside_their_links():
+    rows = [
+        {"code": "AL-FOIL", "name": "铝箔", "tier": "中游", "value_add": 3, "chain": "al"},
+        {"code": "AL-USE", "name": "终端", "tier": "下游", "value_add": 3, "chain": "al"},
+        # food packaging is 上游 in its own chain, but here it buys foil: draw it right of the foil
+        {"code": "FD-PACK", "name": "食品包装", "tier": "上游", "value_add": 3, "chain": "fd", "external": True},
+        # vehicle recycling is 下游 in its own chain, but here it supplies scrap: draw it left
+        {"code": "NEV-REC", "name": "报废汽车", "tier": "下游", "value_add": 2, "chain": "nev", "external": True},
+    ]
+    links = [("AL-FOIL", "FD-PACK"), ("AL-FOIL", "AL-USE"), ("NEV-REC", "AL-FOIL")]
+    positions = layout(graph_from_rows(rows, links))
+    assert positions["NEV-REC"][0] < positions["AL-FOIL"][0] < positions["FD-PACK"][0]

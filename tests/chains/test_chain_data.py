@@ -1,0 +1,145 @@
+"""The shipped chain definitions in chains/data/: they load, hang together and lay out."""
+
+from statistics import mean
+
+import networkx as nx
+import pytest
+
+from chains.analysis import analyse_gaps, choke_points
+from chains.definitions import TIERS, load_all
+from chains.model import build_graph, layout
+from chains.suggest import suggest_segments
+
+CHAIN_CODES = ["aluminium", "food", "lithium", "nev", "pharma", "photovoltaic"]
+PREFIXES = {"aluminium": "AL", "photovoltaic": "PV", "lithium": "LB", "nev": "NEV", "food": "FD", "pharma": "PH"}
+
+
+@pytest.fixture(scope="module")
+def chains():
+    return load_all()
+
+
+@pytest.fixture(scope="module")
+def segments(chains):
+    return {seg.code: seg for chain in chains for seg in chain.segments}
+
+
+def own_graph(chains, code):
+    graph = build_graph(chains, code)
+    return graph.subgraph(n for n in graph if not graph.nodes[n]["external"])
+
+
+def test_all_six_chains_load(chains):
+    assert [c.code for c in chains] == CHAIN_CODES
+    for chain in chains:
+        assert chain.prefix == PREFIXES[chain.code]
+        assert chain.version
+    groups = {c.code: c.group for c in chains}
+    assert groups["photovoltaic"] == groups["lithium"] == groups["nev"] == "新能源"
+
+
+@pytest.mark.parametrize("code", CHAIN_CODES)
+def test_each_chain_has_at_least_twenty_segments(chains, code):
+    chain = next(c for c in chains if c.code == code)
+    assert len(chain.segments) >= 20
+
+
+@pytest.mark.parametrize("code", CHAIN_CODES)
+def test_each_chain_is_connected_and_acyclic_on_its_own(chains, code):
+    graph = own_graph(chains, code)
+    assert nx.is_weakly_connected(graph)
+    # Recycling feeds the material segments instead of looping back inside a chain.
+    assert nx.is_directed_acyclic_graph(graph)
+
+
+def test_segments_are_valid(segments):
+    for seg in segments.values():
+        assert seg.tier in TIERS
+        assert isinstance(seg.value_add, int) and 1 <= seg.value_add <= 5
+        assert seg.products and seg.keywords, seg.code
+        assert all(len(k) >= 2 for k in seg.keywords), seg.code
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        ("AL-FOIL-BATTERY", "LB-CATHODE"),  # 电池铝箔 → 正极
+        ("AL-BATTERY-CAN", "LB-CELL"),  # 铝壳 → 电芯
+        ("AL-POUCH-FILM", "LB-CELL"),  # 铝塑膜 → 电芯
+        ("AL-PV-FRAME", "PV-MODULE"),  # 光伏铝边框 → 组件
+        ("AL-DIE-CASTING", "NEV-BODY"),  # 铝压铸件 → 轻量化车身
+        ("LB-PACK", "NEV-PASSENGER"),  # 动力电池 PACK → 新能源汽车
+        ("LB-PACK", "LB-STORAGE-INTEGRATION"),  # 动力电池 PACK → 储能
+        ("AL-FOIL-PACKAGING", "FD-PACKAGING"),  # 铝箔 → 食品包装
+        ("AL-SHEET", "FD-PACKAGING"),  # 铝板带 (罐料) → 食品包装
+    ],
+)
+def test_cross_chain_links_exist(chains, link):
+    assert link in {l for chain in chains for l in chain.links}
+
+
+def test_aluminium_covers_recycling_and_smelting_auxiliaries(chains):
+    names = {seg.name for seg in next(c for c in chains if c.code == "aluminium").segments}
+    for expected in ["再生铝熔炼", "废铝回收", "预焙阳极", "煅后石油焦", "阴极炭块", "氟化铝/冰晶石", "电力供应", "陶铝新材料"]:
+        assert expected in names
+
+
+def test_pharma_covers_cxo_tcm_and_devices(segments):
+    for code in ["PH-CRO", "PH-CDMO", "PH-CSO", "PH-TCM-PIECES", "PH-TCM-PATENT", "PH-DEVICE-EQUIPMENT", "PH-IVD"]:
+        assert code in segments
+
+
+def test_links_only_run_backwards_across_chains(chains, segments):
+    # Within a chain a supplier is never in a later tier than its buyer.
+    for chain in chains:
+        for source, target in chain.links:
+            if segments[source].chain == segments[target].chain:
+                assert TIERS.index(segments[source].tier) <= TIERS.index(segments[target].tier)
+
+
+@pytest.mark.parametrize("code", CHAIN_CODES)
+def test_layout_of_each_chain(chains, code):
+    graph = build_graph(chains, code)
+    positions = layout(graph)
+    assert set(positions) == set(graph)
+    assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in positions.values())
+    own = [n for n in graph if not graph.nodes[n]["external"]]
+    mean_x = [mean(positions[n][0] for n in own if graph.nodes[n]["tier"] == tier) for tier in TIERS]
+    assert mean_x[0] < mean_x[1] < mean_x[2]
+
+
+def test_city_wide_graph_with_recycling_loops_lays_out_and_analyses(chains):
+    graph = build_graph(chains)
+    assert not nx.is_directed_acyclic_graph(graph)  # vehicles → scrap → aluminium → vehicles
+    positions = layout(graph)
+    assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in positions.values())
+    records = analyse_gaps(graph, {"AL-PRIMARY": {"count": 1, "output": 1, "leader": True, "above_scale": 1}})
+    assert len(records) == graph.number_of_nodes()
+
+
+@pytest.mark.parametrize("code", CHAIN_CODES)
+def test_analysis_runs_on_each_chain(chains, code):
+    graph = build_graph(chains, code)
+    own = sorted(n for n in graph if not graph.nodes[n]["external"])
+    presence = {n: {"count": 1, "output": 10, "leader": i % 4 == 0, "above_scale": i % 2} for i, n in enumerate(own[::3])}
+    records = analyse_gaps(graph, presence)
+    assert [r.code for r in records if r.code not in own] == []
+    assert len(records) == len(own)
+    assert {"补链", "延链", "强链"} & {r.action for r in records}
+    choke = choke_points(graph)
+    assert set(choke["articulation_points"]) <= set(own)
+
+
+def test_each_segment_is_suggested_by_its_own_products(segments):
+    all_segments = list(segments.values())
+    for seg in all_segments:
+        best = suggest_segments(all_segments, products="、".join(seg.products), limit=1)
+        assert best and best[0].code == seg.code, (seg.code, best)
+        by_name = suggest_segments(all_segments, name=seg.name, limit=1)
+        assert by_name and by_name[0].code == seg.code, (seg.code, by_name)
+
+
+def test_a_bare_metal_name_suggests_nothing(segments):
+    # Keywords are specific: 铝 alone must not drag in foil, profiles and castings.
+    assert suggest_segments(segments.values(), name="铝") == []
+    assert suggest_segments(segments.values(), name="某某科技有限公司") == []

@@ -1,0 +1,91 @@
+"""Production refuses unsafe settings before it serves a request, and hardens its cookies."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import DEFAULT_SECRET_KEY
+from crm import create_app
+
+pytestmark = pytest.mark.no_db
+
+SECRET = "k" * 40
+PG_URL = "postgresql+psycopg://lianzhao@db.invalid:5432/lianzhao"
+
+
+def production(**overrides):
+    settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": PG_URL, "DEBUG": False, "ALLOW_SQLITE": False}
+    settings.update(overrides)
+    return create_app("production", settings)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 31}, "SECRET_KEY"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"DEBUG": True}, "debug"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:///instance/prod.db"}, "PostgreSQL"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "PostgreSQL"),
+    ],
+    ids=["default-secret", "short-secret", "empty-secret", "no-secret", "debug", "sqlite-file", "sqlite-memory"],
+)
+def test_production_refuses_unsafe_settings(overrides, reason):
+    with pytest.raises(RuntimeError, match=reason):
+        production(**overrides)
+
+
+def test_production_names_every_problem_at_once():
+    with pytest.raises(RuntimeError) as error:
+        production(SECRET_KEY=DEFAULT_SECRET_KEY, DEBUG=True, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert all(word in str(error.value) for word in ("SECRET_KEY", "debug", "PostgreSQL"))
+
+
+def test_production_runs_on_sqlite_only_when_allowed():
+    app = production(SQLALCHEMY_DATABASE_URI="sqlite://", ALLOW_SQLITE=True)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+
+
+def test_production_starts_with_a_long_secret_and_postgresql_without_connecting():
+    connections = []
+
+    def on_connect(dbapi_connection, connection_record):
+        connections.append(dbapi_connection)
+
+    event.listen(Engine, "connect", on_connect)
+    try:
+        # db.invalid cannot resolve: had create_app connected, it would have raised.
+        app = production()
+    finally:
+        event.remove(Engine, "connect", on_connect)
+    assert connections == []
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == PG_URL
+    assert app.config["DEBUG"] is False and app.config["TESTING"] is False
+    assert app.config["WTF_CSRF_ENABLED"] is True
+
+
+def test_production_cookies_are_secure_host_only_and_not_readable_by_script():
+    app = production()
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert app.config["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_HTTPONLY"] is True
+    assert app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    # The cookie a browser really receives: the sign-in page stores the CSRF token in the session.
+    response = app.test_client().get("/login", base_url="https://lianzhao.example")
+    assert response.status_code == 200
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session="))
+    attributes = {part.strip().split("=")[0].lower(): part for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "samesite", "path"} <= attributes.keys()
+    assert attributes["samesite"].strip() == "SameSite=Lax"
+    assert attributes["path"].strip() == "Path=/"
+    assert "domain" not in attributes  # __Host- cookies must not name a domain
+
+
+def test_production_uses_strong_password_hashes():
+    app = production()
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt:131072:8:1"
+
