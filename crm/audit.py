@@ -6,12 +6,12 @@ from ``session.info["actor_id"]``, which the request edge and the CLI set explic
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from crm.db import utcnow
 from crm.models.audit import AuditEntry
@@ -38,7 +38,11 @@ def acting_as(session, actor):
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        # Always in UTC: SQLite hands back naive UTC, PostgreSQL the session's time zone.
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
@@ -113,4 +117,80 @@ def _write_audit_entries(session, flush_context) -> None:
         if _is_audited(obj):
             rows.append(_entry(session, obj, "delete", snapshot(obj), None))
     if rows:
-        session.connection().execute(AuditEntry.__table__.insert(), rows)
+        _store(session, rows)
+
+
+# One save is one entry, even when a query in the middle of a service autoflushes it in two parts:
+# an update merges into the same actor's create or update of that record earlier in the transaction.
+_OPEN = "audit_open_entries"
+_MERGEABLE = {"create", "update"}
+
+
+def _store(session, rows: list[dict]) -> None:
+    table = AuditEntry.__table__
+    connection = session.connection()
+    open_entries = session.info.setdefault(_OPEN, {})
+    for row in rows:
+        key = (row["entity_type"], row["entity_id"], row["actor_id"])
+        previous = open_entries.get(key)
+        same = (table.c.id == previous["id"]) & (table.c.entity_type == row["entity_type"]) \
+            & (table.c.entity_id == row["entity_id"]) if previous else None
+        if row["action"] == "update" and previous and previous["action"] in _MERGEABLE:
+            merged = _merge(previous, row)
+            if merged["action"] == "update" and not merged["after"]:
+                # Changed and changed back within the transaction: nothing happened.
+                done = connection.execute(table.delete().where(same)).rowcount
+                if done:
+                    del open_entries[key]
+                    continue
+            else:
+                done = connection.execute(
+                    table.update().where(same)
+                    .values(before=merged["before"], after=merged["after"])
+                ).rowcount
+                if done:
+                    open_entries[key] = merged
+                    continue
+            # The earlier entry went with a rolled-back savepoint: this one stands alone.
+        entry_id = connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+        open_entries[key] = {"id": entry_id, "action": row["action"], "before": row["before"],
+                             "after": row["after"]}
+
+
+def _merge(previous: dict, row: dict) -> dict:
+    if previous["action"] == "create":
+        return {**previous, "after": {**previous["after"], **row["after"]}}
+    before = {**row["before"], **previous["before"]}  # the value at the start of the transaction
+    after = {**previous["after"], **row["after"]}
+    unchanged = {k for k in after if before.get(k) == after[k]}
+    return {**previous, "before": {k: v for k, v in before.items() if k not in unchanged},
+            "after": {k: v for k, v in after.items() if k not in unchanged}}
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session, previous_transaction) -> None:
+    # Any rollback, a savepoint's too, may have taken the open entries with it.
+    session.info.pop(_OPEN, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_OPEN, None)
+
+
+# The old value of a column a service sets after a commit (when the record's attributes have
+# expired) would otherwise be unknown at flush: the entry would show None as "before", and a
+# restore (deleted_at back to None) would look like no change at all. Active history loads it.
+@event.listens_for(Mapper, "mapper_configured")
+def _track_old_values(mapper, class_) -> None:
+    if not getattr(class_, "__audited__", False):
+        return
+    excluded = getattr(class_, "__audit_exclude__", frozenset()) | _QUIET_COLUMNS
+    for attr in mapper.column_attrs:
+        if attr.key not in excluded:
+            event.listen(getattr(class_, attr.key), "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value

@@ -4,14 +4,15 @@ from crm.models.chain import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.models.enterprise import Contact, Enterprise
 from crm.models.first_report import EnterpriseMerge, FirstReportConflict
 from crm.models.funds import FundsInPlace
+from crm.models.ledger import CapitalIncrease, ImportBatch, ZoneTarget
 from crm.models.project import Project, StageEvent, project_segments
 from crm.models.user import User, user_zones
 from crm.models.visit import Visit
 from crm.models.zone import Zone
 
 __all__ = [
-    "AuditEntry", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseSegment",
-    "FirstReportConflict", "FundsInPlace",
+    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseSegment",
+    "FirstReportConflict", "FundsInPlace", "ImportBatch",
     "Project", "Segment", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
-    "project_segments", "user_zones",
+    "ZoneTarget", "project_segments", "user_zones",
 ]

@@ -84,9 +84,10 @@ def test_update_records_only_the_changed_fields_old_and_new(world, kind):
 def test_update_of_an_amount_records_it_as_text(world):
     with acting_as(db.session, world.officer_a):
         project = _make("project", world, world.officer_a)
+        db.session.commit()
         update_project(world.officer_a, project, {"planned_investment": Decimal("7500.50")})
     entry = entries(project)[-1]
-    assert entry.before == {"planned_investment": "5000.00"} or entry.before == {"planned_investment": "5000"}
+    assert entry.before == {"planned_investment": "5000.00"}
     assert entry.after == {"planned_investment": "7500.50"}
 
 
@@ -124,6 +125,49 @@ def test_a_save_without_a_change_writes_nothing(world, kind):
     db.session.commit()
     assert audit_count() == before
     assert record.version == version
+
+
+def test_one_save_flushed_in_parts_is_one_entry(world):
+    """A query in the middle of a service autoflushes; the user still made one change."""
+    project = world.project_a
+    with acting_as(db.session, world.chief_a):
+        update_project(world.chief_a, project, {"name": "第一次改名"})
+        update_project(world.chief_a, project, {"name": "第二次改名", "priority": "高"})
+    db.session.commit()
+    create, update = entries(project)
+    assert update.before == {"name": "宏达铝材甲园项目", "priority": "中"}
+    assert update.after == {"name": "第二次改名", "priority": "高"}
+
+
+def test_a_change_undone_in_the_same_transaction_leaves_no_entry(world):
+    project = world.project_a
+    with acting_as(db.session, world.chief_a):
+        update_project(world.chief_a, project, {"name": "临时名字"})
+        update_project(world.chief_a, project, {"name": "宏达铝材甲园项目"})
+    db.session.commit()
+    assert [e.action for e in entries(project)] == ["create"]
+
+
+def test_changes_by_two_actors_stay_two_entries(world):
+    project = world.project_a
+    with acting_as(db.session, world.chief_a):
+        update_project(world.chief_a, project, {"name": "负责人改的名字"})
+    with acting_as(db.session, world.admin):
+        update_project(world.admin, project, {"priority": "低"})
+    db.session.commit()
+    updates = entries(project)[1:]
+    assert [(e.actor_id, e.after) for e in updates] == [
+        (world.chief_a.id, {"name": "负责人改的名字"}), (world.admin.id, {"priority": "低"}),
+    ]
+
+
+def test_a_record_created_and_changed_in_one_transaction_has_one_create_entry(world):
+    with acting_as(db.session, world.officer_a):
+        project = _make("project", world, world.officer_a)
+        update_project(world.officer_a, project, {"name": "改过的新项目"})
+    db.session.commit()
+    [entry] = entries(project)
+    assert entry.action == "create" and entry.after["name"] == "改过的新项目"
 
 
 def test_a_rolled_back_change_leaves_no_entry(world):
