@@ -80,9 +80,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.enterprises.views import bp as enterprises_bp
     from crm.main.views import bp as main_bp
     from crm.projects.views import bp as projects_bp
+    from crm.reports.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, visits_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp):
         app.register_blueprint(blueprint)
 
 

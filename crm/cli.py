@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(load_demo_command)
     app.cli.add_command(setup_command)
     app.cli.add_command(chains_group)
+    app.cli.add_command(ledger_group)
 
 
 @click.command("create-admin")
@@ -106,3 +107,38 @@ def _load_chains(directory: str | None = None) -> None:
     db.session.commit()
     click.echo(f"chains loaded: {len(definitions)} chains; changed {stats['chains']} chains, "
                f"{stats['segments']} segments, {stats['links']} new links")
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The monthly pipeline ledger (月度招商项目台账)."""
+
+
+@ledger_group.command("export")
+@click.option("--zone", "zone_ref", default=None, help="Zone name or id; omit for every zone.")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
+def ledger_export(zone_ref: str | None, month: str, output: str) -> None:
+    """Write one month's ledger workbook, for scheduled runs. Acts with the city admin's view."""
+    from crm.models import User
+    from crm.services.ledger_export import export_ledger, month_bounds
+
+    try:
+        month_bounds(month)
+    except ValueError as error:
+        raise click.BadParameter("month must look like 2026-03", param_hint="--month") from error
+    zone = _zone_by_ref(zone_ref) if zone_ref else None
+    system = User(id=None, role="admin", username="system", display_name="系统")
+    with open(output, "wb") as out:
+        counts = export_ledger(system, month, out, zone_id=zone.id if zone else None)
+    click.echo(f"wrote {output}: " + ", ".join(f"{sheet} {n}" for sheet, n in counts.items()))
+
+
+def _zone_by_ref(ref: str):
+    from crm.models import Zone
+
+    stmt = select(Zone).where(Zone.id == int(ref)) if ref.isdigit() else select(Zone).where(Zone.name == ref)
+    zone = db.session.scalar(stmt)
+    if zone is None:
+        raise click.BadParameter(f"no zone {ref!r}", param_hint="--zone")
+    return zone

@@ -15,7 +15,9 @@ from stdnum.cn import uscc as uscc_lib
 from crm.audit import acting_as
 from crm.auth.service import create_user
 from crm.extensions import db
-from crm.models import Enterprise, EnterpriseSegment, Project, Segment, StageEvent, Visit, Zone
+from crm.models import (
+    CapitalIncrease, Enterprise, EnterpriseSegment, FundsInPlace, Project, Segment, StageEvent, Visit, Zone, ZoneTarget,
+)
 from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES
 from crm.models.visit import VISIT_KINDS
 from crm.services.names import normalize_name, pinyin_keys
@@ -93,9 +95,10 @@ def load_demo(seed: int = 2026, enterprises: int = 300, projects: int = 80, visi
             for username, name, role, where in USERS
         ]
         segments = db.session.scalars(select(Segment).order_by(Segment.code)).all()
-        firms = _enterprises(rng, enterprises, zones, segments)
-        deals = _projects(rng, projects, zones, users, firms)
+        firms, primary_segment = _enterprises(rng, enterprises, zones, segments)
+        deals = _projects(rng, projects, zones, users, firms, primary_segment)
         _visits(rng, visits, users, firms, deals)
+        _ledger(rng, zones, deals)
     db.session.flush()
     return {"zones": len(zones), "users": len(users), "enterprises": len(firms),
             "projects": len(deals), "visits": visits}
@@ -137,10 +140,10 @@ def _enterprises(rng, count, zones, segments) -> list[Enterprise]:
         for firm, segment, leader in mappings
     )
     db.session.flush()
-    return firms
+    return firms, {firm.id: segment for firm, segment, _ in mappings}
 
 
-def _projects(rng, count, zones, users, firms) -> list[Project]:
+def _projects(rng, count, zones, users, firms, primary_segment) -> list[Project]:
     today = date.today()
     targets = [f for f in firms if f.zone_id is None]
     staff = {zone.id: [u for u in users if u.role in {"officer", "chief"} and zone in u.zones] for zone in zones}
@@ -158,6 +161,8 @@ def _projects(rng, count, zones, users, firms) -> list[Project]:
             planned_investment=Decimal(rng.choice((3000, 5000, 10000, 20000, 50000, 100000))),
             land_area=Decimal(rng.choice((30, 50, 80, 120, 200))), source=rng.choice(PROJECT_SOURCES),
             priority=rng.choice(("高", "中", "低")), stage="线索",
+            segments=[primary_segment[firm.id]] if firm.id in primary_segment else [],
+            created_at=datetime.combine(started, time(9), UTC),
         )
         db.session.add(project)
         db.session.flush()
@@ -221,3 +226,25 @@ def _visits(rng, count, users, firms, deals) -> None:
             next_step_done_at=datetime.combine(visit_date + timedelta(days=10), time(18), UTC)
             if has_next and (today - visit_date).days > 60 and rng.random() < 0.9 else None,
         ))
+
+
+def _ledger(rng, zones, deals) -> None:
+    """Yearly targets, the 亩均 threshold, monthly funds in place and a capital increase."""
+    today = date.today()
+    for zone, (count, amount, per_mu) in zip(zones, ((12, 600000, 300), (10, 500000, 250), (6, 150000, 150))):
+        zone.min_investment_per_mu = Decimal(per_mu)
+        db.session.add(ZoneTarget(zone_id=zone.id, year=today.year, signed_count=count, signed_amount=Decimal(amount)))
+    for project in deals:
+        if project.signed_date is None or project.stage == "终止":
+            continue
+        month = project.signed_date.replace(day=1)
+        share = Decimal(rng.choice(("0.02", "0.04", "0.06", "0.1")))
+        while month <= today.replace(day=1):
+            if rng.random() < 0.6:
+                db.session.add(FundsInPlace(zone_id=project.zone_id, project_id=project.id, month=month,
+                                            amount=(project.contract_investment * share).quantize(Decimal("0.01"))))
+            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        if rng.random() < 0.15:
+            db.session.add(CapitalIncrease(zone_id=project.zone_id, project_id=project.id, amount=Decimal(5000),
+                                           signed_date=min(today, project.signed_date + timedelta(days=120)),
+                                           note="追加二期投资"))

@@ -1,7 +1,7 @@
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from crm.forms import BaseForm, VersionedForm, money_field
+from crm.forms import BaseForm, VersionedForm, count_field, money_field
 from crm.models.project import PRIORITIES, PROJECT_SOURCES, STAGES
 
 
@@ -28,3 +28,31 @@ class StageForm(VersionedForm):
 
 class DeleteForm(BaseForm):
     pass
+
+
+class CommitmentForm(VersionedForm):
+    contract_investment = money_field("协议投资额（万元）")
+    land_area = money_field("用地（亩）")
+    annual_output_value = money_field("达产年产值（万元）")
+    annual_tax = money_field("达产年税收（万元）")
+    jobs = count_field("新增就业（人）")
+    due_registered = DateField("约定注册日期", validators=[Optional()])
+    due_started = DateField("约定开工日期", validators=[Optional()])
+    due_production = DateField("约定投产日期", validators=[Optional()])
+    due_full_production = DateField("约定达产日期", validators=[Optional()])
+
+    FIELDS = ("contract_investment", "land_area", "annual_output_value", "annual_tax", "jobs",
+              "due_registered", "due_started", "due_production", "due_full_production")
+
+
+class FundsForm(BaseForm):
+    month = StringField("月份（YYYY-MM）", validators=[DataRequired("请填写月份"),
+                                                    Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="月份格式应为 2026-03")])
+    amount = money_field("到资金额（万元）")
+    note = StringField("备注", validators=[Length(max=300, message="最多 300 字")])
+
+
+class IncreaseForm(BaseForm):
+    signed_date = DateField("增资签约日期", validators=[DataRequired("请填写正确的日期")])
+    amount = money_field("增资金额（万元）")
+    note = StringField("备注", validators=[Length(max=300, message="最多 300 字")])

@@ -1,15 +1,17 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
-from crm.models import Enterprise, Project, StageEvent, Visit
+from crm.models import CapitalIncrease, Enterprise, FundsInPlace, Project, StageEvent, Visit
 from crm.models.project import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
 from crm.permissions import get_scoped_or_404, scope, visible_zone_ids, writer_required
 from crm.services.first_report import holds_elsewhere
-from crm.projects.forms import DeleteForm, ProjectForm, StageForm
-from crm.services import projects as project_service, records
+from crm.projects.forms import CommitmentForm, DeleteForm, FundsForm, IncreaseForm, ProjectForm, StageForm
+from crm.services import ledger, projects as project_service, records
 from crm.services.errors import ServiceError
 from crm.views import int_filter, list_filters, owner_choices, page_of, zone_choices
 
@@ -27,7 +29,8 @@ def _prepare(form, user):
 
 @bp.route("/")
 def index():
-    filters = int_filter(list_filters("q", "stage", "zone_id", "owner_id", "source", "priority", "segment_id"),
+    filters = int_filter(list_filters("q", "stage", "zone_id", "owner_id", "source", "priority", "segment_id",
+                                      "chain", "signed_year", "signed_month", "reached", "overdue"),
                          "zone_id", "owner_id", "segment_id")
     if request.args.get("mine"):
         filters["owner_id"] = current_user.id
@@ -78,10 +81,18 @@ def detail(project_id):
         scope(select(Visit), Visit, current_user).where(Visit.project_id == project.id).order_by(Visit.visit_date.desc())
     ).all()
     stage_form = StageForm(version=project.version)
+    funds = ledger.project_funds(project) if project.signed_date else None
     return render_template(
         "projects/detail.html", project=project, events=events, visits=visits, stage_form=stage_form,
         pipeline=PIPELINE_STAGES, delete_form=DeleteForm(),
         holds=holds_elsewhere(project.enterprise, [project.zone_id]),
+        funds=funds,
+        increases=db.session.scalars(scope(select(CapitalIncrease), CapitalIncrease, current_user)
+                                     .where(CapitalIncrease.project_id == project.id)
+                                     .order_by(CapitalIncrease.signed_date)).all(),
+        per_mu=ledger.investment_per_mu(project),
+        warnings=ledger.warnings_for(project, project.zone, funds.cumulative, funds.committed) if funds else [],
+        funds_form=FundsForm(), increase_form=IncreaseForm(),
     )
 
 
@@ -125,9 +136,7 @@ def change_stage(project_id):
             db.session.commit()
             flash(f"项目已推进到“{form.stage.data}”", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_errors(form)
     return redirect(request.form.get("back") if request.form.get("back") == url_for("projects.board")
                     else url_for("projects.detail", project_id=project.id))
 
@@ -151,3 +160,83 @@ def board():
     columns = project_service.board(current_user, filters)
     return render_template("projects/board.html", columns=columns, filters=filters,
                            zones=zone_choices(current_user, writable=False), owners=owner_choices(current_user))
+
+
+@bp.route("/<int:project_id>/contract", methods=["GET", "POST"])
+@writer_required
+def contract(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    form = CommitmentForm(obj=project)
+    if request.method == "GET":
+        form.version.data = project.version
+    if form.validate_on_submit():
+        try:
+            ledger.update_commitments(current_user, project, form_data(form, *CommitmentForm.FIELDS),
+                                      version=form.version.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("协议承诺已保存", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/contract.html", form=form, project=project)
+
+
+@bp.route("/<int:project_id>/funds", methods=["POST"])
+@writer_required
+def add_funds(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    form = FundsForm()
+    if form.validate_on_submit():
+        year, month = (int(part) for part in form.month.data.split("-"))
+        try:
+            ledger.add_funds(current_user, project, date(year, month, 1), form.amount.data, form.note.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("到资已登记", "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
+
+
+@bp.route("/<int:project_id>/funds/<int:entry_id>/delete", methods=["POST"])
+@writer_required
+def delete_funds(project_id, entry_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    entry = get_scoped_or_404(FundsInPlace, entry_id, current_user)
+    if entry.project_id != project.id:
+        abort(404)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, entry)
+        db.session.commit()
+        flash("到资记录已删除", "info")
+    return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
+
+
+@bp.route("/<int:project_id>/increase", methods=["POST"])
+@writer_required
+def add_increase(project_id):
+    project = get_scoped_or_404(Project, project_id, current_user)
+    form = IncreaseForm()
+    if form.validate_on_submit():
+        try:
+            ledger.add_capital_increase(current_user, project, form.signed_date.data, form.amount.data, form.note.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("增资已登记", "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
+
+
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")

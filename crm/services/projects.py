@@ -1,7 +1,7 @@
 """The project pipeline: create, edit, move between stages, soft delete."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from crm.db import utcnow
 from crm.extensions import db
-from crm.models import Enterprise, FirstReportConflict, Project, StageEvent, User
+from crm.models import Chain, Enterprise, FirstReportConflict, Project, Segment, StageEvent, User
 from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES, PRIORITIES, SIDE_STAGES, STAGES
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.services.enterprises import search_condition
@@ -186,6 +186,9 @@ def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updat
             stmt = stmt.where(column == filters[key])
     if filters.get("segment_id"):
         stmt = stmt.where(Project.segments.any(id=filters["segment_id"]))
+    if filters.get("chain"):
+        stmt = stmt.where(Project.segments.any(Segment.chain.has(Chain.code == filters["chain"])))
+    stmt = _ledger_filters(stmt, filters)
     column = SORTS.get(sort.lstrip("-"), Project.updated_at)
     order = column.desc() if sort.startswith("-") else column.asc()
     return stmt.order_by(order, Project.id.desc())
@@ -229,3 +232,32 @@ def is_flagged(project: Project) -> bool:
             FirstReportConflict.challenger_project_id == project.id, FirstReportConflict.status == "open"
         )
     ) is not None
+
+
+def _ledger_filters(stmt, filters: dict[str, Any]):
+    """Filters behind the dashboard's figures: signed in a year or month, reached a stage, overdue."""
+    from crm.services.ledger import overdue_condition, reached_condition
+
+    period = _period(filters.get("signed_year"), filters.get("signed_month"))
+    if period:
+        stmt = stmt.where(Project.signed_date.between(*period))
+    if filters.get("reached") in PIPELINE_STAGES:
+        stmt = stmt.where(reached_condition(filters["reached"]))
+    if filters.get("overdue"):
+        which = filters["overdue"] if filters["overdue"] in PIPELINE_STAGES else None
+        stmt = stmt.where(overdue_condition(date.today(), which))
+    return stmt
+
+
+def _period(year: str | None, month: str | None) -> tuple[date, date] | None:
+    try:
+        if month:
+            y, m = (int(part) for part in month.split("-"))
+            start = date(y, m, 1)
+            end = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+            return start, end
+        if year:
+            return date(int(year), 1, 1), date(int(year), 12, 31)
+    except ValueError:
+        return (date.min, date.min)  # a malformed period matches nothing rather than everything
+    return None

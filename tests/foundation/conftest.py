@@ -6,16 +6,17 @@ from flask import g, request_started
 
 
 @pytest.fixture(autouse=True)
-def _fresh_login_user_per_request(app):
-    """Forget the previous request's user at the start of each request.
+def _fresh_g_per_request(app):
+    """Start each request with an empty ``g``, as a real server does.
 
-    Test requests reuse the test's app context (see tests/conftest.py), so Flask-Login's cached
-    ``g._login_user`` would otherwise carry one request's user into the next — hiding exactly the
-    sign-out and cookie-replay bugs these tests look for. A real server has a new context each time.
+    Test requests reuse the test's app context (see tests/conftest.py), so ``g`` would otherwise
+    carry Flask-Login's cached user (``g._login_user``) and Flask-WTF's CSRF token from one request
+    into the next — hiding exactly the sign-out, cookie-replay and CSRF bugs these tests look for.
     """
 
     def forget(sender, **extra):
-        g.pop("_login_user", None)
+        for name in list(vars(g)):
+            delattr(g, name)
 
     request_started.connect(forget, app)
     try:

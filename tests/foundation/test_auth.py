@@ -1,7 +1,8 @@
 """Sign-in through the real form, sign-out that ends every copy of a cookie, safe redirects."""
 from __future__ import annotations
 
-from urllib.parse import unquote
+import re
+from urllib.parse import unquote, urlencode
 
 import pytest
 from sqlalchemy import select
@@ -17,14 +18,8 @@ REMEMBER = "remember_token"  # Flask-Login's name; production renames it (see te
 
 
 def sign_in(client, username, password=f.PASSWORD, next_url=None, **extra):
-    url = "/login" if next_url is None else "/login?" + _query(next=next_url)
+    url = "/login" if next_url is None else "/login?" + urlencode({"next": next_url})
     return client.post(url, data={"username": username, "password": password, **extra})
-
-
-def _query(**args):
-    from urllib.parse import urlencode
-
-    return urlencode(args)
 
 
 def _signed_in(client) -> bool:
@@ -219,3 +214,45 @@ def test_passwords_are_stored_hashed(world):
 def test_production_hashes_passwords_with_strong_scrypt():
     assert config.Config.PASSWORD_HASH_METHOD == "scrypt:131072:8:1"
     assert config.ProductionConfig.PASSWORD_HASH_METHOD == "scrypt:131072:8:1"
+
+
+# --- with CSRF protection on, as in production ----------------------------------------------------
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def _token(client, path) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on " + path
+    return match.group(1)
+
+
+def test_sign_in_needs_the_forms_csrf_token(world, client, csrf_on):
+    response = sign_in(client, "officer_a")
+    assert response.status_code == 400
+    assert not _signed_in(client)
+    response = sign_in(client, "officer_a", csrf_token=_token(client, "/login"))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_cross_site_post_cannot_sign_the_user_out(world, client, csrf_on):
+    sign_in(client, "officer_a", csrf_token=_token(client, "/login"))
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+    token = _token(client, "/")  # the 退出 button's form carries the token
+    assert client.post("/logout", data={"csrf_token": token}).headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+def test_a_cross_site_post_changes_no_record(world, client, csrf_on):
+    sign_in(client, "officer_a", csrf_token=_token(client, "/login"))
+    project = world.project_a
+    assert client.post(f"/projects/{project.id}/delete").status_code == 400
+    assert client.post(f"/projects/{project.id}/stage", data={"stage": "接洽", "version": 1}).status_code == 400
+    db.session.expire_all()
+    assert project.deleted_at is None and project.stage == "线索"
