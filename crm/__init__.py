@@ -77,13 +77,14 @@ def _sqlite_begin(connection) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.auth.views import bp as auth_bp
+    from crm.chains.views import bp as chains_bp
     from crm.enterprises.views import bp as enterprises_bp
     from crm.main.views import bp as main_bp
     from crm.projects.views import bp as projects_bp
     from crm.reports.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp):
         app.register_blueprint(blueprint)
 
 

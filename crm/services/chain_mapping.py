@@ -71,6 +71,8 @@ def set_enterprise_segments(
     Returns counts of mappings added, changed and removed.
     """
     wanted, primary, leaders = set(segment_ids), set(primary_ids), set(leader_ids)
+    if not wanted:  # every row unticked: a radio button cannot be cleared, so its value means nothing
+        primary, leaders = set(), set()
     if wanted:
         known = set(db.session.scalars(select(Segment.id).where(Segment.id.in_(wanted))))
         if known != wanted:

@@ -1,0 +1,298 @@
+"""产业链: the chain list, the chain map (ECharts), the gap report (HTML / Excel), mapping, admin edits.
+
+Views are thin: they resolve the zone the user asked for (a zone the user may not see answers
+404), call ``crm.services.chain_analysis`` and render. JSON for the map is drawn by
+static/js/chain_map.js; no template carries inline script or style (CSP).
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from crm.chains.forms import LinkForm, MappingForm, SegmentForm
+from crm.extensions import db
+from crm.forms import form_data, show_service_error
+from crm.models import Chain, Enterprise, Segment, SegmentLink, Zone
+from crm.models.project import ACTIVE_LEAD_STAGES
+from crm.permissions import role_required, visible_zone_ids, writer_required
+from crm.projects.forms import DeleteForm
+from crm.services import chain_analysis as analysis
+from crm.services import chain_mapping as mapping
+from crm.services import chains as chain_service
+from crm.services.chain_analysis import NotFound
+from crm.services.errors import ServiceError
+
+bp = Blueprint("chains", __name__, url_prefix="/chains")
+
+
+def _zone_arg() -> int | None:
+    """``?zone_id=``: a number, or nothing (the user's own zone(s), or the whole city for the admin)."""
+    raw = request.args.get("zone_id", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    return int(raw)
+
+
+def _analyse(code: str, zone_id: int | None) -> analysis.ChainReport:
+    try:
+        return analysis.analyse_chain(current_user, code, zone_id)
+    except NotFound:
+        abort(404)
+
+
+def _zone_options(user) -> list[tuple[str, str]]:
+    """The zone selector: the admin picks 全市 or a zone; a user of several zones picks among them."""
+    zones = visible_zone_ids(user)
+    if zones is None:
+        return [("", "全市")] + [(str(z.id), z.name) for z in db.session.scalars(select(Zone).order_by(Zone.id))]
+    if len(user.zones) > 1:
+        return [("", "我的全部园区")] + [(str(z.id), z.name) for z in user.zones]
+    return []
+
+
+def _zone_query(report: analysis.ChainReport) -> dict:
+    """The ``zone_id`` argument that reproduces this report's scope in another URL."""
+    return {"zone_id": report.zone_id} if report.zone_id is not None else {}
+
+
+@bp.route("/")
+def index():
+    zone_id = _zone_arg()
+    try:
+        coverage, zone_ids, zones = analysis.coverage_by_chain(current_user, zone_id)
+    except NotFound:
+        abort(404)
+    chains = db.session.scalars(select(Chain).order_by(Chain.code)).all()
+    leading = {code for zone in zones for code in (zone.leading_chains or [])}
+    return render_template(
+        "chains/index.html", chains=chains, coverage=coverage, leading=leading,
+        scope=analysis.scope_label(zones, zone_ids), zone_options=_zone_options(current_user),
+        zone_id=zone_id, zone_query={"zone_id": zone_id} if zone_id is not None else {},
+    )
+
+
+@bp.route("/<code>", endpoint="map")
+def chain_map(code):
+    report = _analyse(code, _zone_arg())
+    query = _zone_query(report)
+    return render_template(
+        "chains/map.html", report=report, zone_options=_zone_options(current_user), query=query,
+        graph_url=url_for("chains.graph", code=code, **query),
+        panel_url=url_for("chains.panel", code=code, seg="__SEG__", **query),
+    )
+
+
+@bp.route("/<code>/graph.json")
+def graph(code):
+    return jsonify(analysis.map_data(_analyse(code, _zone_arg())))
+
+
+@bp.route("/<code>/segments/<seg>/panel.json")
+def panel(code, seg):
+    try:
+        result = analysis.segment_panel(current_user, code, seg, _zone_arg())
+    except NotFound:
+        abort(404)
+    return jsonify(_panel_json(result))
+
+
+def _panel_json(panel: analysis.SegmentPanel) -> dict:
+    report, node = panel.report, panel.node
+    segment_id = report.graph.graph["segment_ids"].get(panel.code)
+    local = report.presence.get(panel.code, {})
+    return {
+        "code": panel.code, "name": node["name"], "name_en": node.get("name_en", ""), "tier": node["tier"],
+        "value_add": node["value_add"], "products": list(node.get("products") or ()),
+        "external": bool(node.get("external")), "chain": node["chain"],
+        "chain_name": report.graph.graph["chain_names"].get(node["chain"], ""),
+        "chain_url": url_for("chains.map", code=node["chain"], **_zone_query(report)) if node.get("external") else None,
+        "scope": report.scope_label,
+        "gap": analysis.gap_dict(panel.gap),
+        "term_labels": analysis.TERM_LABELS,
+        "presence": {"count": int(local.get("count", 0)), "partial": int(local.get("partial", 0)),
+                     "output": round(float(local.get("output", 0.0)), 2),
+                     "above_scale": int(local.get("above_scale", 0)), "leader": bool(local.get("leader"))},
+        "pipeline": {stage: report.pipeline.by_stage.get(panel.code, {}).get(stage, 0) for stage in ACTIVE_LEAD_STAGES},
+        "local": [dict(row, url=url_for("enterprises.detail", enterprise_id=row["id"])) for row in panel.local],
+        "local_total": panel.local_total,
+        "targets": [
+            {"name": t.name, "place": t.place, "tags": t.tags, "above_scale": t.above_scale, "leader": t.leader,
+             "revenue": t.revenue, "projects": t.projects, "visits": t.visits, "last_visit": t.last_visit,
+             "url": url_for("enterprises.detail", enterprise_id=t.enterprise_id)}
+            for t in panel.targets
+        ],
+        "projects": [
+            {"name": p.name, "stage": p.stage, "zone": p.zone.name, "enterprise": p.enterprise.name,
+             "url": url_for("projects.detail", project_id=p.id)}
+            for p in panel.projects
+        ],
+        "zones": panel.holders,
+        "library_url": url_for("enterprises.index", segment_id=segment_id) if segment_id else None,
+        "edit_url": url_for("chains.edit_segment", segment_id=segment_id)
+        if segment_id and current_user.role == "admin" else None,
+    }
+
+
+@bp.route("/<code>/gaps")
+def gaps(code):
+    report = _analyse(code, _zone_arg())
+    targets = analysis.report_targets(current_user, report)
+    query = _zone_query(report)
+    return render_template(
+        "chains/gaps.html", report=report, targets=targets, data=analysis.report_dict(report),
+        zone_options=_zone_options(current_user), query=query, stages=ACTIVE_LEAD_STAGES,
+        status_labels=analysis.STATUS_LABELS, term_labels=analysis.TERM_LABELS,
+    )
+
+
+@bp.route("/<code>/gaps.xlsx")
+def gaps_xlsx(code):
+    report = _analyse(code, _zone_arg())
+    content = analysis.report_workbook(report, analysis.report_targets(current_user, report))
+    filename = f"{report.chain['name']}产业链缺口报告-{report.scope_label}-{report.generated_at:%Y%m%d}.xlsx"
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=chain-gaps-{code}.xlsx; "
+                                        f"filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+# --- mapping an enterprise onto segments -------------------------------------------------
+
+
+def _enterprise_or_404(enterprise_id: int) -> Enterprise:
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.deleted_at is not None:
+        abort(404)
+    return enterprise
+
+
+@bp.route("/mapping/<int:enterprise_id>", methods=["GET", "POST"])
+@writer_required
+def mapping_page(enterprise_id):
+    enterprise = _enterprise_or_404(enterprise_id)
+    segments = mapping.all_segments()
+    by_id = {s.id: s for s in segments}
+    current = mapping.mappings_of(enterprise)
+    suggestions = mapping.suggestions_for(enterprise, segments)
+    form = MappingForm()
+    added = [i for i in request.args.getlist("add", type=int) if i in by_id]
+    if request.method == "GET":
+        form.segment_ids.data = [m.segment_id for m in current] + added
+        form.primary.data = [m.segment_id for m in current if m.is_primary] or (added[:1] if not current else [])
+        form.leaders.data = [m.segment_id for m in current if m.is_leader]
+    if form.validate_on_submit():
+        try:
+            stats = mapping.set_enterprise_segments(
+                current_user, enterprise, form.segment_ids.data or [], form.primary.data or [],
+                form.leaders.data or [])
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"产业链环节已保存（新增 {stats['added']}、修改 {stats['changed']}、移除 {stats['removed']}）", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+    # Rows: what is mapped, what was ticked, what the keywords suggest, what the user added.
+    order: list[int] = []
+    for segment_id in [m.segment_id for m in current] + list(form.segment_ids.data or []) \
+            + [s.segment.id for s in suggestions] + added:
+        if segment_id in by_id and segment_id not in order:
+            order.append(segment_id)
+    reasons = {s.segment.id: s for s in suggestions}
+    rows = [{"segment": by_id[i], "suggestion": reasons.get(i), "mapped": any(m.segment_id == i for m in current)}
+            for i in order]
+    return render_template(
+        "chains/mapping.html", enterprise=enterprise, form=form, rows=rows, suggestions=suggestions,
+        groups=mapping.segment_groups(segments), added=added,
+        checked=set(form.segment_ids.data or []), primary=set(form.primary.data or []),
+        leaders=set(form.leaders.data or []),
+    )
+
+
+# --- admin: segments and links ----------------------------------------------------------
+
+
+def _chain_or_404(code: str) -> Chain:
+    chain = db.session.scalar(select(Chain).where(Chain.code == code).options(selectinload(Chain.segments)))
+    if chain is None:
+        abort(404)
+    return chain
+
+
+def _chain_links(chain: Chain) -> list[SegmentLink]:
+    ids = [s.id for s in chain.segments]
+    return list(db.session.scalars(
+        select(SegmentLink)
+        .where(SegmentLink.from_segment_id.in_(ids) | SegmentLink.to_segment_id.in_(ids))
+        .options(selectinload(SegmentLink.from_segment), selectinload(SegmentLink.to_segment))
+        .order_by(SegmentLink.id)
+    ))
+
+
+@bp.route("/<code>/segments", methods=["GET", "POST"])
+@role_required("admin")
+def edit_chain(code):
+    """The admin's chain editor: every segment (edit) and link (delete), and a form to add a link."""
+    chain = _chain_or_404(code)
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            link = chain_service.add_link(current_user, form.from_code.data, form.to_code.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"已添加链接 {link.from_segment.code} → {link.to_segment.code}", "success")
+            return redirect(url_for("chains.edit_chain", code=code))
+    return render_template("chains/chain_edit.html", chain=chain, links=_chain_links(chain), form=form,
+                           delete_form=DeleteForm())
+
+
+@bp.route("/links/<int:link_id>/delete", methods=["POST"])
+@role_required("admin")
+def delete_link(link_id):
+    link = db.session.get(SegmentLink, link_id) or abort(404)
+    chain_code = link.from_segment.chain.code
+    back = request.form.get("next", "")
+    if DeleteForm().validate_on_submit():
+        label = f"{link.from_segment.code} → {link.to_segment.code}"
+        chain_service.delete_link(current_user, link)
+        db.session.commit()
+        flash(f"已删除链接 {label}", "info")
+    # Only our own pages are valid places to go back to.
+    if back.startswith("/chains/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("chains.edit_chain", code=chain_code))
+
+
+@bp.route("/segments/<int:segment_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit_segment(segment_id):
+    segment = db.session.get(Segment, segment_id) or abort(404)
+    form = SegmentForm(obj=segment)
+    if request.method == "GET":
+        form.products.data = "、".join(segment.products or [])
+        form.keywords.data = "、".join(segment.keywords or [])
+    if form.validate_on_submit():
+        try:
+            changed = chain_service.update_segment(current_user, segment, form_data(form, *SegmentForm.FIELDS))
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash("环节已保存" if changed else "没有修改", "success" if changed else "info")
+            return redirect(url_for("chains.edit_chain", code=segment.chain.code))
+    links = [link for link in _chain_links(segment.chain)
+             if segment.id in (link.from_segment_id, link.to_segment_id)]
+    return render_template("chains/segment_form.html", segment=segment, form=form, links=links,
+                           delete_form=DeleteForm())
