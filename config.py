@@ -59,6 +59,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    HSTS_SECONDS = 31536000
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from config import BASE_DIR, CONFIGS, INSTANCE_DIR
 from crm.extensions import csrf, db, login_manager, migrate
+from crm.security import register_security_headers
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz"}
 
@@ -32,6 +33,7 @@ def create_app(config_name: str = "development", overrides: dict[str, Any] | Non
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -69,9 +71,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
-    """pysqlite defers BEGIN to the first write, which breaks SAVEPOINTs and read consistency."""
+    """pysqlite defers BEGIN to the first write, which breaks SAVEPOINTs and read consistency.
+
+    A request that will write begins IMMEDIATE: it waits (busy_timeout) for the write lock up front,
+    instead of failing with "database is locked" when its read snapshot cannot be upgraded.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def register_blueprints(app: Flask) -> None:
@@ -89,6 +96,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def begin_writes_immediately():
+        # Before anything reads (the user loader does): options only apply to a new connection.
+        if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
     @app.before_request
     def require_sign_in():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:

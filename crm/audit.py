@@ -1,7 +1,8 @@
 """The audit log: every insert, update and delete of an audited record, in the same transaction.
 
 A session listener records the changes at flush, so no service can forget to. The acting user comes
-from ``session.info["actor_id"]``, which the request edge and the CLI set explicitly.
+from ``session.info["actor_id"]``, which the request edge and the CLI set explicitly. A record
+changed several times by one actor in one transaction (autoflush splits a save) gets one entry.
 """
 from __future__ import annotations
 
@@ -130,12 +131,13 @@ def _store(session, rows: list[dict]) -> None:
     table = AuditEntry.__table__
     connection = session.connection()
     open_entries = session.info.setdefault(_OPEN, {})
+    inserts: list[tuple[tuple, dict]] = []
     for row in rows:
         key = (row["entity_type"], row["entity_id"], row["actor_id"])
         previous = open_entries.get(key)
-        same = (table.c.id == previous["id"]) & (table.c.entity_type == row["entity_type"]) \
-            & (table.c.entity_id == row["entity_id"]) if previous else None
         if row["action"] == "update" and previous and previous["action"] in _MERGEABLE:
+            same = (table.c.id == previous["id"]) & (table.c.entity_type == row["entity_type"]) \
+                & (table.c.entity_id == row["entity_id"])
             merged = _merge(previous, row)
             if merged["action"] == "update" and not merged["after"]:
                 # Changed and changed back within the transaction: nothing happened.
@@ -152,7 +154,13 @@ def _store(session, rows: list[dict]) -> None:
                     open_entries[key] = merged
                     continue
             # The earlier entry went with a rolled-back savepoint: this one stands alone.
-        entry_id = connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+        inserts.append((key, row))
+    if not inserts:
+        return
+    ids = connection.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), [row for _, row in inserts]
+    ).scalars().all()
+    for (key, row), entry_id in zip(inserts, ids, strict=True):
         open_entries[key] = {"id": entry_id, "action": row["action"], "before": row["before"],
                              "after": row["after"]}
 

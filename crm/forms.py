@@ -15,6 +15,8 @@ class BaseForm(FlaskForm):
 
 class VersionedForm(BaseForm):
     version = HiddenField()
+    # One-time token of a create form (see crm/idempotency.py); unused when editing.
+    submission_token = HiddenField()
 
 
 def money_field(label: str, **kwargs) -> DecimalField:

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.formatting import local_datetime
 from crm.models import Chain, Zone
 from crm.services import chain_analysis as analysis
 
@@ -67,7 +68,8 @@ def gaps(chain_code: str, zone: str | None, as_json: bool) -> None:
 def _print_text(report: analysis.ChainReport, data: dict) -> None:
     kpis = report.kpis
     click.echo(f"{report.chain['name']}（{report.chain['code']}）产业链缺口报告 — {report.scope_label}")
-    click.echo(f"数据日期 {data['generated_at']}；企业环节映射最近更新 {data['mappings_updated_at'] or '—'}")
+    click.echo(f"数据日期 {local_datetime(report.generated_at)}；"
+               f"企业环节映射最近更新 {local_datetime(report.mappings_updated_at) or '—'}")
     click.echo(
         f"环节 {kpis['total_segments']}，已有 {kpis['present_segments']}（覆盖率 {kpis['coverage']:.0%}）；"
         f"强 {kpis['by_status']['strong']} 弱 {kpis['by_status']['weak']} 缺 {kpis['by_status']['missing']}；"

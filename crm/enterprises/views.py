@@ -5,6 +5,7 @@ from sqlalchemy import select
 from crm.enterprises.forms import ContactForm, EnterpriseForm, MergeForm
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
+from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.models import AuditEntry, Contact, Enterprise, EnterpriseMerge, EnterpriseSegment, Project, Visit
 from crm.models.enterprise import ENTERPRISE_TAGS
 from crm.permissions import role_required, scope, visible_zone_ids, writer_required
@@ -51,7 +52,12 @@ def new():
     form = EnterpriseForm()
     _prepare(form)
     duplicates = []
+    if request.method == "GET":
+        form.submission_token.data = new_token()
     if form.validate_on_submit():
+        first = already_submitted(current_user, form.submission_token.data)
+        if first:
+            return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
         data = form_data(form, *EnterpriseForm.FIELDS)
         data["zone_id"] = form.zone_id.data or None
         duplicates = find_duplicates(data["name"], data["uscc"])
@@ -59,11 +65,14 @@ def new():
             return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
         try:
             enterprise = enterprise_service.create_enterprise(current_user, data)
+            remember(current_user, form.submission_token.data, enterprise)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            db.session.commit()
+            first = commit_once(current_user, form.submission_token.data)
+            if first:
+                return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
             flash("企业已保存", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
     return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
+from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.models import CapitalIncrease, Enterprise, FundsInPlace, Project, StageEvent, Visit
 from crm.models.project import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
 from crm.permissions import get_scoped_or_404, scope, visible_zone_ids, writer_required
@@ -52,18 +53,25 @@ def new():
     form = ProjectForm()
     _prepare(form, current_user)
     if request.method == "GET":
+        form.submission_token.data = new_token()
         form.name.data = f"{enterprise.name}投资项目"
         if "owner_id" in form:
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
+        first = already_submitted(current_user, form.submission_token.data)
+        if first:
+            return redirect(url_for("projects.detail", project_id=first.record_id))
         data = form_data(form, *ProjectForm.FIELDS, "zone_id", "owner_id")
         try:
             project = project_service.create_project(current_user, enterprise, data)
+            remember(current_user, form.submission_token.data, project)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            db.session.commit()
+            first = commit_once(current_user, form.submission_token.data)
+            if first:
+                return redirect(url_for("projects.detail", project_id=first.record_id))
             flash("项目已创建" + ("；该企业已由其他园区首报，已提交市投促中心裁定" if project_service.is_flagged(project) else ""), "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     holds = holds_elsewhere(enterprise, visible_zone_ids(current_user))

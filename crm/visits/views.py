@@ -5,6 +5,7 @@ from sqlalchemy import select
 from crm.auth.service import safe_next_url
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
+from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.models import Enterprise, Project, Visit
 from crm.models.visit import VISIT_KINDS
 from crm.permissions import get_scoped_or_404, scope, writer_required
@@ -54,17 +55,24 @@ def new():
     form = VisitForm()
     projects = _prepare(form, enterprise)
     if request.method == "GET":
+        form.submission_token.data = new_token()
         form.project_id.data = request.args.get("project_id", 0, type=int)
     if form.validate_on_submit():
+        first = already_submitted(current_user, form.submission_token.data)
+        if first:
+            return redirect(url_for("visits.detail", visit_id=first.record_id))
         project = projects.get(form.project_id.data)
         data = form_data(form, *VisitForm.FIELDS, "zone_id")
         try:
             visit = visit_service.create_visit(current_user, enterprise, data, project=project)
+            remember(current_user, form.submission_token.data, visit)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            db.session.commit()
+            first = commit_once(current_user, form.submission_token.data)
+            if first:
+                return redirect(url_for("visits.detail", visit_id=first.record_id))
             flash("走访记录已保存", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))
     return render_template("visits/form.html", form=form, enterprise=enterprise, visit=None)

@@ -112,3 +112,25 @@ def test_stale_stage_change_is_refused(world, login_as):
 def _version(project):
     db.session.expire_all()
     return db.session.get(Project, project.id).version
+
+
+@pytest.mark.parametrize("kind", ["project", "visit", "enterprise"])
+def test_double_submitted_create_form_makes_one_record(world, login_as, kind):
+    from crm.models import Visit
+
+    client = login_as(world.officer_a)
+    url, data, model = {
+        "project": (f"/projects/new?enterprise_id={world.enterprise.id}",
+                    {"name": "双击项目", "source": "其他", "priority": "中"}, Project),
+        "visit": (f"/visits/new?enterprise_id={world.enterprise.id}",
+                  {"project_id": 0, "kind": "电话", "visit_date": date.today().isoformat(), "summary": "双击走访"}, Visit),
+        "enterprise": ("/enterprises/new", {"name": "双击新材料有限公司", "zone_id": 0}, Enterprise),
+    }[kind]
+    token = __import__("re").search(r'name="submission_token" type="hidden" value="([^"]+)"',
+                                    client.get(url).get_data(as_text=True)).group(1)
+    before = db.session.scalar(select(func.count()).select_from(model))
+    first = client.post(url, data={**data, "submission_token": token})
+    second = client.post(url, data={**data, "submission_token": token})
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(model)) == before + 1
