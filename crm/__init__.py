@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.chains.views import bp as chains_bp
     from crm.enterprises.views import bp as enterprises_bp
+    from crm.imports.views import bp as imports_bp
     from crm.main.views import bp as main_bp
     from crm.projects.views import bp as projects_bp
     from crm.reports.views import bp as reports_bp

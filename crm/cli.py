@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -19,9 +20,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(chains_group)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--name", "display_name", default="管理员")
 @click.option("--password", envvar="LIANZHAO_ADMIN_PASSWORD", default=None,
@@ -43,6 +47,7 @@ def create_admin(username: str, display_name: str, password: str | None) -> None
 
 
 @click.command("load-demo")
+@with_appcontext
 @click.option("--seed", default=2026, show_default=True)
 def load_demo_command(seed: int) -> None:
     """Load the demo city into an empty database."""
@@ -64,6 +69,7 @@ def _load_demo(seed: int) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", default=True, help="Load the demo city when the database is empty.")
 def setup_command(demo: bool) -> None:
     """Migrate, load the chain definitions, and load the demo city if the database is empty."""
@@ -87,6 +93,7 @@ def chains_group() -> None:
 
 
 @chains_group.command("load")
+@with_appcontext
 @click.option("--dir", "directory", default=None, help="Directory of chain YAML files (default chains/data).")
 def chains_load(directory: str | None) -> None:
     """Validate the chain files and load them into the database (idempotent)."""
@@ -115,6 +122,7 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("export")
+@with_appcontext
 @click.option("--zone", "zone_ref", default=None, help="Zone name or id; omit for every zone.")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
@@ -142,3 +150,48 @@ def _zone_by_ref(ref: str):
     if zone is None:
         raise click.BadParameter(f"no zone {ref!r}", param_hint="--zone")
     return zone
+
+
+@click.command("backup")
+@with_appcontext
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Target file (default instance/backups/lianzhao-<UTC time>.<sqlite|dump>).")
+def backup_command(output: str | None) -> None:
+    """Write a consistent copy of the database (safe while the app runs)."""
+    from datetime import UTC, datetime
+
+    from flask import current_app
+
+    from crm.backup import BackupError, backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if output is None:
+        suffix = "sqlite" if url.startswith("sqlite") else "dump"
+        output = f"{current_app.instance_path}/backups/lianzhao-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{suffix}"
+    db.session.remove()
+    try:
+        path = backup(url, output)
+    except (BackupError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {path}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: str, yes: bool) -> None:
+    """Replace the database's contents with a backup made by `backup`."""
+    from flask import current_app
+
+    from crm.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("这会用备份覆盖当前数据库中的全部数据，确定继续？", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    except (BackupError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored from {source}")

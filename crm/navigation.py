@@ -12,6 +12,7 @@ NAV = (
     ("projects.board", "项目看板", "projects.board", None),
     ("visits.index", "走访洽谈", "visits.index", None),
     ("chains.index", "产业链", "chains.", None),
+    ("imports.index", "导入", "imports.", {"officer", "chief", "admin"}),
     ("reports.index", "报表", "reports.", {"chief", "admin", "viewer"}),
     ("admin.index", "系统管理", "admin.", {"admin"}),
 )

@@ -44,7 +44,9 @@ def app(database_url):
             sync_chains(load_all())
         db.session.commit()
         db.session.remove()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does, noisily
 
 
 @pytest.fixture(autouse=True)

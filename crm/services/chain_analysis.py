@@ -399,6 +399,8 @@ class Target:
 def _target_order():
     """The ranking of target enterprises, best first.
 
+    0. firms from outside the city before firms local to another zone of the city (moving a firm
+       between the city's zones brings the city nothing, and zones are not to poach each other);
     1. chain leaders: mapped as 链主 of the segment, or tagged 链主;
     2. above-scale (规上) firms;
     3. more of the tags 500强, 上市, 单项冠军, 小巨人, 专精特新, 高新技术企业 (one point each);
@@ -409,6 +411,7 @@ def _target_order():
     leader = case((or_(EnterpriseSegment.is_leader, Enterprise.tags.contains("链主")), 1), else_=0)
     tags = sum((case((Enterprise.tags.contains(tag), 1), else_=0) for tag in QUALITY_TAGS), literal(0))
     return [
+        case((Enterprise.zone_id.is_(None), 0), else_=1),
         leader.desc(),
         case((Enterprise.above_scale, 1), else_=0).desc(),
         tags.desc(),

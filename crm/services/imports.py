@@ -46,10 +46,9 @@ from crm.models.visit import VISIT_KINDS
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.services.enterprises import create_enterprise, update_enterprise
 from crm.services.errors import ServiceError
-from crm.services.import_parsing import (  # noqa: F401 - the import API lives here for callers
-    HEADER_SYNONYMS, ImportRefused, Row, Table, ValueProblem, display_value, header_unit, parse_amount,
-    parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping,
-    to_halfwidth,
+from crm.services.import_parsing import (  # noqa: F401 - callers import the whole API from here
+    HEADER_SYNONYMS, ImportRefused, Table, ValueProblem, display_value, header_unit, parse_amount, parse_area,
+    parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, to_halfwidth,
 )
 from crm.services.names import clean_uscc, normalize_name
 from crm.services.projects import MILESTONE_DATES, change_stage, create_project, update_project
@@ -87,6 +86,12 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "next_step_due": "完成期限", "officer": "跟进人", "local": "企业在园",
     },
 }
+# Column names as the batch page shows the values it restored.
+COLUMN_LABELS = {
+    **{k: v for labels in FIELD_LABELS.values() for k, v in labels.items()},
+    "owner_id": "负责人", "zone_id": "在园园区", "stage_reason": "阶段原因", "uscc": "统一社会信用代码",
+}
+HIDDEN_COLUMNS = frozenset({"name_normalized", "search_pinyin", "stage_changed_at", "updated_at", "version"})
 REQUIRED = {
     "enterprises": ("name",),
     "projects": ("name", "enterprise_name"),
@@ -151,6 +156,15 @@ class SystemActor:
 SYSTEM_ACTOR = SystemActor()
 
 
+class Step(NamedTuple):
+    """One stage change of an imported project, made with ``change_stage``."""
+
+    stage: str
+    on_date: date | None = None
+    dated: bool = False  # False: the ledger gives no date for this milestone, so none is kept
+    contract_investment: Decimal | None = None
+
+
 @dataclass
 class EnterpriseRef:
     """The enterprise a project or visit row refers to: one in the library, or one this file creates."""
@@ -178,7 +192,7 @@ class RowAction:
     how: str | None = None  # how an existing record was found: uscc / name / project / visit
     data: dict = field(default_factory=dict, repr=False)
     enterprise: EnterpriseRef | None = field(default=None, repr=False)
-    steps: list = field(default_factory=list, repr=False)  # projects: [(stage, on_date, dated)]
+    steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
     officer_id: int | None = None
     project_id: int | None = None
 
@@ -265,7 +279,7 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     rows = _parse_rows(plan, kind, table, mapping)
     planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
     planner(plan, actor, zone, rows, local=local, filename=filename)
-    plan.problems.sort(key=lambda p: (p.row or 0, p.column))
+    plan.problems.sort(key=lambda p: p.row or 0)  # stable: a row's problems stay in column order
     return plan
 
 
@@ -309,7 +323,7 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
     parsed = []
     for row in table.rows:
         item = _Parsed(row.number, {}, {}, {})
-        good = True
+        failed = set()
         for index, target in mapping.items():
             header = column_name(table, index)
             cell = row.get(index)
@@ -319,16 +333,15 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
                 value = _parse_cell(kind, target, cell, table.headers[index])
             except ValueProblem as problem:
                 plan.problem(row.number, header, problem.message, cell)
-                good = False
+                failed.add(target)
                 continue
             if value is not None:
                 item.values[target] = value
         for target in REQUIRED[kind]:
-            if target not in item.values and target not in {p for p in () }:
-                if not any(p.row == row.number and p.column == item.columns.get(target) for p in plan.problems[-5:]):
-                    plan.problem(row.number, item.column(target, kind), f"请填写{FIELD_LABELS[kind][target]}")
-                good = False
-        if good:
+            if target not in item.values and target not in failed:
+                plan.problem(row.number, item.column(target, kind), f"请填写{FIELD_LABELS[kind][target]}")
+                failed.add(target)
+        if not failed:
             parsed.append(item)
     return parsed
 
@@ -488,7 +501,7 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
                          f"与第 {seen_target[existing.id]} 行对应同一家已有企业“{existing.name}”，请合并为一行", name)
             continue
         seen_target[existing.id] = row.number
-        if is_local and v.get("local", local) and existing.zone_id and existing.zone_id != zone.id:
+        if is_local and existing.zone_id and existing.zone_id != zone.id:
             plan.problem(row.number, row.column("local", "enterprises"),
                          f"该企业已是“{existing.zone.name}”的在园企业，不能登记为本园区在园企业", v.get("local"))
             continue
@@ -519,9 +532,10 @@ def _enterprise_changes(existing: Enterprise, data: dict, name: str, uscc: str |
             changes[key] = value
     if uscc and not existing.uscc:
         changes["uscc"] = uscc
-    if name != existing.name:
-        aliases = _add_aliases(changes.get("aliases", existing.aliases), [name])
-        if aliases != (changes.get("aliases", existing.aliases)) and len(aliases) <= 500:
+    if name != existing.name:  # the library keeps its name; the ledger's becomes an alias
+        current = changes.get("aliases", existing.aliases)
+        aliases = _add_aliases(current, [name])
+        if aliases != current and len(aliases) <= 500:
             changes["aliases"] = aliases
     if zone_id and existing.zone_id != zone_id:
         changes["zone_id"] = zone_id
@@ -643,7 +657,6 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     existing_projects = _zone_projects(zone, resolver.library)
     others = _held_elsewhere(zone, resolver.library)
     seen: dict[tuple[str, str], int] = {}
-    note = f"台账导入：{filename}" if filename else "台账导入"
     for row in rows:
         v = row.values
         ref, problem, enterprise_text = resolver.resolve(row)
@@ -662,8 +675,6 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         if owner_id is False:
             continue
         project = existing_projects.get((ref.enterprise_id, name)) if ref.enterprise_id else None
-        if project is not None and not _check_dates_not_future(plan, row, "projects", ()):
-            continue
         steps, notes = _stage_steps(plan, row, project)
         if steps is None:
             continue
@@ -696,8 +707,6 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         plan.actions.append(RowAction(row.number, "Project", action, name, "；".join(parts), target_id=project.id,
                                       how="project", data=changes, enterprise=ref, steps=steps))
     plan.new_enterprises = resolver.created
-    for action in plan.actions:
-        action.data.setdefault("_note", note) if action.steps else None
 
 
 def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
@@ -795,30 +804,32 @@ def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tup
         return None, notes
     if target == current:
         return [], notes
-    steps: list[tuple[str, date | None, bool]] = []
-    last_date = signed_date
+    steps: list[Step] = []
+    known = [getattr(project, column) for column in MILESTONE_DATES.values()] if project else []
+    last_date = max((d for d in known if d), default=None)
     if signing:
-        steps.append(("签约", v["signed_date"], True))
+        steps.append(Step("签约", v["signed_date"], True, v["contract_investment"]))
         last_date = v["signed_date"]
-    if target in PIPELINE_STAGES and _index(target) > _index("签约"):
+    if target in SIDE_STAGES or _index(target) < _index("签约"):
+        steps.append(Step(target))
+    elif target == "签约":
+        if not signing:  # back to 签约 from 搁置: the first signing's date and amount stand
+            steps.append(Step("签约", None, True, project.contract_investment))
+    else:
         for stage, name in MILESTONE_FIELDS.items():
-            if _index(current) < _index(stage) <= _index(target):
-                dated = v.get(name) is not None
-                if dated or stage == target:
-                    day = v.get(name) or last_date
-                    steps.append((stage, day, dated))
-                    last_date = day
-                    if not dated:
-                        notes.append(f"台账未填{FIELD_LABELS[kind][MILESTONE_FIELDS[stage]]}，导入后该日期为空")
-    elif target != "签约" or not signing:
-        steps.append((target, None, False))
+            if _index(current) < _index(stage) <= _index(target) and (v.get(name) or stage == target):
+                day = v.get(name) or last_date
+                steps.append(Step(stage, day, v.get(name) is not None))
+                last_date = day
+                if v.get(name) is None:
+                    notes.append(f"台账未填{FIELD_LABELS[kind][name]}，导入后该日期为空")
     return steps, notes
 
 
 def _steps_text(steps: list, current: str = "线索") -> str:
     if not steps:
         return ""
-    return "阶段：" + " → ".join([current] + [s[0] for s in steps])
+    return "阶段：" + " → ".join([current] + [step.stage for step in steps])
 
 
 # ----- visits --------------------------------------------------------------------------------
@@ -927,8 +938,11 @@ class _Recorder:
 
 
 class _Writer:
-    def __init__(self, actor, zone: Zone, recorder: _Recorder):
+    """Writes one planned row through the services."""
+
+    def __init__(self, actor, zone: Zone, recorder: _Recorder, filename: str):
         self.actor, self.zone, self.recorder = actor, zone, recorder
+        self.note = f"台账导入：{filename}" if filename else "台账导入"
         self.new_enterprises: dict[int, Enterprise] = {}
 
     def enterprise(self, ref: EnterpriseRef) -> Enterprise:
@@ -960,33 +974,26 @@ class _Writer:
             self.recorder.update(enterprise, before)
 
     def _project(self, action: RowAction) -> None:
-        data = {k: v for k, v in action.data.items() if not k.startswith("_")}
-        note = action.data.get("_note", "台账导入")
         if action.action == "create":
-            project = create_project(self.actor, self.enterprise(action.enterprise), data)
-            self._advance(project, action.steps, note)
+            project = create_project(self.actor, self.enterprise(action.enterprise), action.data)
+            self._advance(project, action.steps)
             self.recorder.create(project)
         elif action.action == "update":
             project = db.session.get(Project, action.target_id)
             before = snapshot(project)
-            if data:
-                update_project(self.actor, project, data)
-            self._advance(project, action.steps, note)
+            if action.data:
+                update_project(self.actor, project, action.data)
+            self._advance(project, action.steps)
             self.recorder.update(project, before)
 
-    def _advance(self, project: Project, steps: list, note: str) -> None:
-        contract = None
-        for stage, on_date, dated in steps:
-            if stage == "签约":
-                contract = self._contract(project)
-            change_stage(self.actor, project, stage, note=note, on_date=on_date,
-                         contract_investment=contract if stage == "签约" else None)
-            if stage in MILESTONE_FIELDS and not dated:
-                setattr(project, MILESTONE_DATES[stage], None)  # reached, on a date the ledger does not give
+    def _advance(self, project: Project, steps: list[Step]) -> None:
+        for step in steps:
+            change_stage(self.actor, project, step.stage, note=self.note, on_date=step.on_date,
+                         contract_investment=step.contract_investment)
+            if step.stage in MILESTONE_FIELDS and not step.dated:
+                # Reached on a date the ledger does not give: keep it unknown rather than invent one.
+                setattr(project, MILESTONE_DATES[step.stage], None)
         db.session.flush()
-
-    def _contract(self, project: Project):
-        return self.current_contract
 
     def _visit(self, action: RowAction) -> None:
         officer = db.session.get(User, action.officer_id) if action.officer_id else self.actor
@@ -1006,11 +1013,9 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
     if not plan.ok:
         raise ImportHasProblems(plan)
     recorder = _Recorder()
-    writer = _Writer(actor, zone, recorder)
-    rows = {row.number: row for row in table.rows}
+    writer = _Writer(actor, zone, recorder, filename)
     with db.session.begin_nested():
         for action in plan.actions:
-            writer.current_contract = _contract_value(kind, table, plan.mapping, rows.get(action.row))
             try:
                 writer.write(action)
             except ServiceError as error:
@@ -1022,15 +1027,6 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
         db.session.add(batch)
         db.session.flush()
     return batch
-
-
-def _contract_value(kind: str, table: Table, mapping: dict[int, str], row: Row | None):
-    if kind != "projects" or row is None:
-        return None
-    for index, target in mapping.items():
-        if target == "contract_investment":
-            return parse_amount(row.get(index), header_unit(table.headers[index]))
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1163,6 +1159,8 @@ def _from_json(model, key: str, value):
 # ---------------------------------------------------------------------------------------------
 def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
     """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题 — cell text never runs as a formula."""
+    from types import SimpleNamespace
+
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -1173,8 +1171,8 @@ def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
     headers = ["行号", "列", "单元格内容", "问题"]
     bold = Font(bold=True)
     title = f"导入检查问题清单：{filename}" if filename else "导入检查问题清单"
-    sheet.append([cell(sheet, title, style=type("S", (), {"font": Font(bold=True, size=13)})())])
-    sheet.append([cell(sheet, h, style=type("S", (), {"font": bold})()) for h in headers])
+    sheet.append([cell(sheet, title, style=SimpleNamespace(font=Font(bold=True, size=13)))])
+    sheet.append([cell(sheet, h, style=SimpleNamespace(font=bold)) for h in headers])
     widths = [display_width(h) for h in headers]
     for problem in plan.problems:
         values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message]
