@@ -14,6 +14,7 @@ from crm.projects.forms import DeleteForm
 from crm.services import enterprises as enterprise_service, records
 from crm.services import duplicates as duplicate_service
 from crm.services.duplicates import find_duplicates
+from crm.services.enterprises import segment_choices
 from crm.services.errors import ServiceError
 from crm.views import all_zone_choices, int_filter, list_filters, page_of
 
@@ -37,7 +38,7 @@ def index():
     page = page_of(enterprise_service.enterprise_list_query(filters, sort))
     return render_template(
         "enterprises/index.html", page=page, filters=filters, sort=sort, tags=ENTERPRISE_TAGS,
-        zones=all_zone_choices(),
+        zones=all_zone_choices(), segment_groups=segment_choices(),
     )
 
 

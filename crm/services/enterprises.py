@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from crm.extensions import db
-from crm.models import Contact, Enterprise, EnterpriseSegment
+from crm.models import Chain, Contact, Enterprise, EnterpriseSegment, Segment
 from crm.services.errors import ServiceError, check_version
 from crm.services.names import clean_uscc, normalize_name, pinyin_keys
 
@@ -124,3 +124,16 @@ def add_contact(actor, enterprise: Enterprise, data: dict[str, Any]) -> Contact:
     db.session.add(contact)
     db.session.flush()
     return contact
+
+
+def segment_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Segments grouped by chain, for filter selects."""
+    rows = db.session.execute(
+        select(Chain.name, Segment.id, Segment.name, Segment.tier)
+        .join(Segment, Segment.chain_id == Chain.id)
+        .order_by(Chain.id, Segment.sort_order)
+    ).all()
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for chain_name, segment_id, segment_name, tier in rows:
+        groups.setdefault(chain_name, []).append((segment_id, f"{segment_name}（{tier}）"))
+    return list(groups.items())

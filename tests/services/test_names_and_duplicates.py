@@ -110,3 +110,20 @@ def test_only_admin_merges(world, merge_case):
         merge_enterprises(world.chief_a, survivor, duplicate)
     with pytest.raises(ServiceError):
         merge_enterprises(world.admin, survivor, survivor)
+
+
+def test_list_filters_by_segment_region_zone_tag_and_kind(world):
+    segment = db.session.scalars(select(Segment).where(Segment.code == "AL-FOIL-BATTERY")).one()
+    foil = f.make_enterprise(world.admin, name="某某电池铝箔有限公司", region_province="江苏省", region_city="苏州市",
+                             tags=["专精特新"], zone_id=world.zone_a.id)
+    db.session.add(EnterpriseSegment(enterprise_id=foil.id, segment_id=segment.id, is_primary=True))
+    db.session.flush()
+
+    def ids(**filters):
+        return set(db.session.scalars(enterprise_list_query(filters)).all())
+
+    assert ids(segment_id=segment.id) == {foil}
+    assert foil in ids(province="江苏省", city="苏州市") and foil not in ids(city="宁波市")
+    assert foil in ids(tag="专精特新") and foil not in ids(tag="上市")
+    assert foil in ids(local="local", zone_id=world.zone_a.id) and foil not in ids(local="target")
+    assert world.enterprise in ids(local="target")
