@@ -92,7 +92,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.reports.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
+                      imports_bp):
         app.register_blueprint(blueprint)
 
 

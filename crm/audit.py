@@ -202,3 +202,13 @@ def _track_old_values(mapper, class_) -> None:
 
 def _keep_old_value(target, value, oldvalue, initiator):
     return value
+
+
+def _track_mappers_configured_already() -> None:
+    """Cover mappers configured before this module was imported (the event fires only once)."""
+    for mapper in AuditEntry.registry.mappers:
+        if mapper.configured:
+            _track_old_values(mapper, mapper.class_)
+
+
+_track_mappers_configured_already()

@@ -15,6 +15,9 @@ from crm.extensions import db
 
 
 def register(app: Flask) -> None:
+    from crm.chains.commands import gaps
+
+    chains_group.add_command(gaps)
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(setup_command)

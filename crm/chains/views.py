@@ -34,7 +34,7 @@ def _zone_arg() -> int | None:
     raw = request.args.get("zone_id", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 9:  # not an id we could have issued
         abort(404)
     return int(raw)
 

@@ -19,7 +19,7 @@ from crm.extensions import db
 from crm.models import User, Zone
 from crm.services import imports as import_service
 from crm.services.errors import ServiceError
-from crm.services.imports import KINDS, SYSTEM_ACTOR, ImportRefused
+from crm.services.imports import FIELD_LABELS, KINDS, SYSTEM_ACTOR, ImportRefused, suggest_mapping
 
 
 @click.command("import")
@@ -29,8 +29,12 @@ from crm.services.imports import KINDS, SYSTEM_ACTOR, ImportRefused
 @click.option("--dry-run", is_flag=True, help="Check every row and print the problems; write nothing.")
 @click.option("--as", "username", default=None, help="Act as this user (default: the system, admin rights).")
 @click.option("--local", is_flag=True, help="Enterprises: import as local to the zone (在园企业).")
+@click.option("--map", "pairs", multiple=True, metavar="COLUMN=FIELD",
+              help="Fix the column mapping: a header or column letter = a field name or its Chinese label "
+                   "(empty to skip the column), e.g. --map 项目称谓=项目名称 --map E=")
 @with_appcontext
-def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username: str | None, local: bool) -> None:
+def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username: str | None, local: bool,
+                   pairs: tuple[str, ...]) -> None:
     """Import a zone ledger (.xlsx or .csv): all rows or none."""
     zone = _zone(zone_ref)
     actor = _actor(username)
@@ -40,7 +44,8 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
     with acting_as(db.session, actor):
         try:
             table = import_service.read_table(file.read_bytes(), file.name, **settings)
-            plan = import_service.dry_run(actor, kind, table, None, zone, local=local, filename=file.name)
+            mapping = _mapping(table, kind, pairs)
+            plan = import_service.dry_run(actor, kind, table, mapping, zone, local=local, filename=file.name)
         except ImportRefused as refused:
             _fail(f"文件被拒绝：{refused.message}")
         for problem in plan.problems:
@@ -56,7 +61,7 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
             click.echo(f"检查通过（--dry-run，未写入）：{len(table.rows)} 行；{plan.summary()}")
             return
         try:
-            batch = import_service.commit_import(actor, kind, table, None, zone, file.name, local=local)
+            batch = import_service.commit_import(actor, kind, table, mapping, zone, file.name, local=local)
             db.session.commit()
         except (ServiceError, ImportRefused) as error:
             db.session.rollback()
@@ -70,6 +75,29 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     raise SystemExit(1)
+
+
+def _mapping(table, kind: str, pairs: tuple[str, ...]) -> dict[int, str] | None:
+    """The recognised mapping with the ``--map`` corrections applied; None when there are none."""
+    if not pairs:
+        return None
+    mapping = suggest_mapping(table.headers, kind)
+    by_label = {label: name for name, label in FIELD_LABELS[kind].items()}
+    for pair in pairs:
+        column, _, target = (part.strip() for part in pair.partition("="))
+        name = target if target in FIELD_LABELS[kind] else by_label.get(target)
+        if target and name is None:
+            raise click.BadParameter(f"“{target}”不是可导入的字段：{'、'.join(FIELD_LABELS[kind].values())}",
+                                     param_hint="--map")
+        index = next((i for i, header in enumerate(table.headers) if header == column), None)
+        if index is None and column.isalpha() and column.isascii():
+            index = next((i for i in range(len(table.headers)) if table.letter(i) == column.upper()), None)
+        if index is None:
+            raise click.BadParameter(f"文件中没有“{column}”列", param_hint="--map")
+        mapping = {i: f for i, f in mapping.items() if f != name and i != index}
+        if name:
+            mapping[index] = name
+    return mapping
 
 
 def _zone(ref: str) -> Zone:

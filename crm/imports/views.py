@@ -167,7 +167,7 @@ def preview(token):
         return redirect(url_for("imports.index"))
     meta, zone, table, plan = prepared
     form = mapping_form(table, meta["kind"], plan.mapping)
-    samples = {index: table.samples(index) for index in range(len(table.headers))}
+    samples = {index: table.samples(index, 2) for index in range(len(table.headers))}
     return render_template(
         "imports/preview.html", token=token, meta=meta, zone=zone, table=table, plan=plan, form=form,
         samples=samples, confirm_form=ConfirmForm(), kind_label=KIND_LABELS[meta["kind"]],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -285,6 +285,11 @@ class ChainReport:
     generated_at: datetime
     mappings_updated_at: datetime | None
     holders: dict[str, list[dict]] | None = None  # whole-city view only
+
+    @property
+    def data_date(self) -> dict[str, datetime | None]:
+        """When the numbers were computed, and when an enterprise's segment mapping last changed."""
+        return {"generated_at": self.generated_at, "mappings_updated_at": self.mappings_updated_at}
 
     @property
     def is_city(self) -> bool:
@@ -659,7 +664,7 @@ def report_dict(report: ChainReport, targets: dict[str, list[Target]] | None = N
     }
     if targets is not None:
         data["targets"] = {
-            code: [t.__dict__ for t in items] for code, items in targets.items() if items
+            code: [asdict(t) for t in items] for code, items in targets.items() if items
         }
     return data
 

@@ -415,6 +415,8 @@ def _read_csv(data: bytes, max_rows: int) -> list[tuple[int, list]]:
 
 
 def _decode_csv(data: bytes) -> str:
+    if b"\x00" in data[:65536]:  # text in any of the accepted encodings has no NUL bytes
+        raise ImportRefused(NOT_CSV)
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ("utf-8-sig",)
     else:
@@ -525,7 +527,8 @@ def _combine(top: list, bottom: list) -> list[str]:
             combined.append(a)
         else:
             candidates = [b + a, a + b, b, a]
-            combined.append(next((c for c in candidates if _recognised(c)), a + b))
+            exact = [c for c in candidates if header_key(c) in _ALL_KEYS]
+            combined.append(next(iter(exact), None) or next((c for c in candidates if _recognised(c)), a + b))
     return combined
 
 
@@ -646,6 +649,8 @@ def parse_area(value: Any) -> Decimal | None:
     """Land in 亩."""
     if _is_blank(value):
         return None
+    if isinstance(value, str) and re.search(r"(平方米|平米|㎡|m2|公顷)$", to_halfwidth(value).strip()):
+        raise ValueProblem(f"用地面积请以亩为单位（1 亩约 666.7 平方米），不是“{value}”")
     number, unit = _to_decimal(value, "面积")
     if unit not in {None, "亩"}:
         raise ValueProblem(f"面积单位“{unit}”无法识别，请用亩")

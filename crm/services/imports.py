@@ -274,11 +274,13 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
     plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
                       skipped_rows=list(table.skipped))
-    if not _check_mapping(plan, kind, table, mapping):
-        return plan
+    columns_ok = _check_mapping(plan, kind, table, mapping)
+    # Cells are checked even when a column is missing, so one look shows every problem there is;
+    # matching and planning need the required columns.
     rows = _parse_rows(plan, kind, table, mapping)
-    planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
-    planner(plan, actor, zone, rows, local=local, filename=filename)
+    if columns_ok:
+        planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
+        planner(plan, actor, zone, rows, local=local, filename=filename)
     plan.problems.sort(key=lambda p: p.row or 0)  # stable: a row's problems stay in column order
     return plan
 
@@ -338,7 +340,7 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
             if value is not None:
                 item.values[target] = value
         for target in REQUIRED[kind]:
-            if target not in item.values and target not in failed:
+            if target not in item.values and target not in failed and target in item.columns:
                 plan.problem(row.number, item.column(target, kind), f"请填写{FIELD_LABELS[kind][target]}")
                 failed.add(target)
         if not failed:
@@ -959,6 +961,10 @@ class _Writer:
         if action.how:
             self.recorder.matches.append({"row": action.row, "entity": action.entity, "id": action.target_id,
                                           "how": action.how, "action": action.action})
+        ref = action.enterprise
+        if ref is not None and ref.enterprise_id:
+            self.recorder.matches.append({"row": action.row, "entity": "Enterprise", "id": ref.enterprise_id,
+                                          "how": ref.how, "action": "use"})
         if action.action == "skip":
             self.recorder.skipped.append({"row": action.row, "entity": action.entity, "id": action.target_id})
             return

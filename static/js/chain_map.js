@@ -136,6 +136,7 @@
         itemStyle: { color: "rgba(0,0,0,0)", borderWidth: 0 },
         label: { show: true, position: "inside", fontSize: 14, fontWeight: "bold", color: TIER_COLORS[tier] || "#333" },
         tooltip: { show: false },
+        blur: { label: { opacity: 1 } },
         labelText: tier,
         isHeader: true,
       };

@@ -1,7 +1,6 @@
 """Every change to a business record leaves exactly one audit entry, in the same transaction."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest

@@ -5,7 +5,7 @@ import re
 from urllib.parse import unquote, urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 import config
@@ -56,7 +56,7 @@ def test_failed_sign_in_says_the_same_thing_and_starts_no_session(world, client,
 
 
 def test_wrong_password_and_unknown_user_pages_are_identical(world, client):
-    """Apart from the CSRF token, the two pages must not differ at all (no user enumeration)."""
+    """The two pages must not differ at all, so a page cannot tell which usernames exist."""
     wrong = sign_in(client, "officer_a", "wrong-password-1").get_data(as_text=True)
     unknown = sign_in(client, "nobody_here", "wrong-password-1").get_data(as_text=True)
     assert wrong.replace("officer_a", "USER") == unknown.replace("nobody_here", "USER")
@@ -188,8 +188,7 @@ def _page_urls(app):
         yield method, path
 
 
-def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(app, world):
-    client = app.test_client()
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(app, world, client):
     urls = list(_page_urls(app))
     assert len(urls) > 15  # the map is really being walked
     for method, path in urls:
@@ -256,3 +255,78 @@ def test_a_cross_site_post_changes_no_record(world, client, csrf_on):
     assert client.post(f"/projects/{project.id}/stage", data={"stage": "接洽", "version": 1}).status_code == 400
     db.session.expire_all()
     assert project.deleted_at is None and project.stage == "线索"
+
+
+# --- accounts the admin manages -------------------------------------------------------------------
+
+
+def _officer_session(app, world):
+    """A client signed in as officer_a through the form, as a second browser."""
+    from tests.conftest import FreshContextClient
+
+    other = FreshContextClient(app, app.response_class, use_cookies=True)
+    assert sign_in(other, "officer_a").status_code == 302
+    assert other.get("/").status_code == 200
+    return other
+
+
+def _edit_form(user, **changes):
+    data = {"display_name": user.display_name, "role": user.role, "zone_ids": user.zone_ids, "active": "y"}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_disabling_a_user_in_admin_ends_their_open_sessions(app, world, login_as):
+    officer = _officer_session(app, world)
+    admin = login_as(world.admin)
+    response = admin.post(f"/admin/users/{world.officer_a.id}", data=_edit_form(world.officer_a, active=None))
+    assert response.status_code == 302
+    assert officer.get("/").headers["Location"].startswith("/login")
+    assert WRONG in sign_in(officer, "officer_a").get_data(as_text=True)
+
+
+def test_a_password_reset_by_the_admin_ends_sessions_and_replaces_the_password(app, world, login_as):
+    officer = _officer_session(app, world)
+    admin = login_as(world.admin)
+    admin.post(f"/admin/users/{world.officer_a.id}", data=_edit_form(world.officer_a, password="a-new-password-9"))
+    assert officer.get("/").headers["Location"].startswith("/login")
+    assert WRONG in sign_in(officer, "officer_a").get_data(as_text=True)
+    assert sign_in(officer, "officer_a", "a-new-password-9").headers["Location"] == "/"
+
+
+def test_renaming_a_user_keeps_their_session(app, world, login_as):
+    officer = _officer_session(app, world)
+    login_as(world.admin).post(f"/admin/users/{world.officer_a.id}", data=_edit_form(world.officer_a, display_name="王新名"))
+    page = officer.get("/")
+    assert page.status_code == 200 and "王新名" in page.get_data(as_text=True)
+
+
+def test_the_admin_cannot_lock_themselves_out(world, login_as):
+    admin = login_as(world.admin)
+    response = admin.post(f"/admin/users/{world.admin.id}", data=_edit_form(world.admin, role="viewer"))
+    assert response.status_code == 200
+    assert "不能停用自己" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, world.admin.id).role == "admin"
+
+
+def test_a_user_the_admin_creates_can_sign_in(world, login_as, client):
+    admin = login_as(world.admin)
+    response = admin.post("/admin/users/new", data={
+        "username": "officer_new", "display_name": "新专员", "role": "officer", "zone_ids": [world.zone_a.id],
+        "password": "first-password-1",
+    })
+    assert response.status_code == 302
+    client.post("/logout")
+    assert sign_in(client, "officer_new", "first-password-1").headers["Location"] == "/"
+    assert "新专员" in client.get("/").get_data(as_text=True)
+
+
+def test_the_admin_form_refuses_a_second_user_with_the_same_name(world, login_as):
+    before = db.session.scalar(select(func.count()).select_from(User))
+    response = login_as(world.admin).post("/admin/users/new", data={
+        "username": "officer_a", "display_name": "重名", "role": "viewer", "password": "first-password-1",
+    })
+    assert response.status_code == 200
+    assert "已存在" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == before

@@ -66,14 +66,13 @@ def test_chains_load_reports_a_broken_file_and_loads_nothing(runner, tmp_path):
     assert _count(Segment) == segments
 
 
-def test_create_admin_makes_an_admin_who_can_sign_in(runner, app):
+def test_create_admin_makes_an_admin_who_can_sign_in(runner, client):
     result = runner.invoke(args=["create-admin", "--username", "cityadmin", "--password", "Zq7-long-pass"])
     assert result.exit_code == 0, result.output
     admin = db.session.scalar(select(User).where(User.username == "cityadmin"))
     assert admin.role == "admin" and admin.active and admin.zones == []
     assert check_password_hash(admin.password_hash, "Zq7-long-pass")
     assert "Zq7-long-pass" not in admin.password_hash
-    client = app.test_client()
     response = client.post("/login", data={"username": "cityadmin", "password": "Zq7-long-pass"})
     assert response.headers["Location"] == "/"
 
@@ -132,14 +131,14 @@ def test_demo_has_the_promised_size(demo):
     assert demo == {"zones": 3, "users": 10, "enterprises": 300, "projects": 80, "visits": 300}
 
 
-def test_demo_users_cover_every_role_and_sign_in_with_the_demo_password(demo, app):
+def test_demo_users_cover_every_role_and_sign_in_with_the_demo_password(demo, client):
     from crm.demo import DEMO_PASSWORD
 
     users = db.session.scalars(select(User)).all()
     assert {u.role for u in users} == {"admin", "chief", "officer", "viewer"}
     assert all(u.role == "admin" or u.zones for u in users)
     assert all(len(u.zones) == 1 for u in users if u.role in {"officer", "chief"})
-    response = app.test_client().post("/login", data={"username": "officer1", "password": DEMO_PASSWORD})
+    response = client.post("/login", data={"username": "officer1", "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/"
 
 
