@@ -738,8 +738,8 @@ def _index(stage: str) -> int:
     return PIPELINE_STAGES.index(stage) if stage in PIPELINE_STAGES else -1
 
 
-def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tuple[list | None, list[str]]:
-    """The stage changes a row asks for, checked against the pipeline's rules: [(stage, date, dated)].
+def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tuple[list[Step] | None, list[str]]:
+    """The stage changes a row asks for (``Step``s, in order), checked against the pipeline's rules.
 
     A milestone the ledger reached without its date is recorded without a date (the date is unknown),
     never with an invented one. None when the row has a problem.

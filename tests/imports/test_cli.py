@@ -58,8 +58,9 @@ def test_a_clean_file_commits_once_and_exits_0(runner, ledger, world):
     projects = db.session.scalars(select(Project).where(Project.name.startswith("命令行项目"))).all()
     assert {(p.name, p.stage, p.owner_id) for p in projects} == {
         ("命令行项目甲", "洽谈", world.officer_b.id), ("命令行项目乙", "签约", world.officer_b.id)}
+    ids = [str(p.id) for p in projects]
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "Project",
-                                                          AuditEntry.entity_id.in_([str(p.id) for p in projects]))).all()
+                                                          AuditEntry.entity_id.in_(ids))).all()
     assert entries and all(entry.actor_id is None for entry in entries)
 
 

@@ -1,0 +1,73 @@
+"""A worker process for the concurrency tests: its own app, engine and signed-in test clients.
+
+Started with the ``spawn`` method, so nothing is shared with the parent but the database file or
+server. It answers commands from its queue until it gets ``None``: each command is a POST made by
+a user signed in through the real sign-in form, optionally after waiting at a barrier with the
+other workers, so that several processes hit the same record at the same moment.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+STALE_TEXT = "已被他人修改"
+LOCKED_TEXT = "database is locked"
+
+
+def _slow(function, state):
+    """Wrap a service so it sleeps before doing its work: every racer reads before any writes."""
+
+    def wrapped(*args, **kwargs):
+        if state["delay"]:
+            time.sleep(state["delay"])
+        return function(*args, **kwargs)
+
+    return wrapped
+
+
+def run(url: str, password: str, commands, results, barrier) -> None:
+    try:
+        from crm import create_app
+        from crm.services import projects as project_service
+        from crm.services import visits as visit_service
+
+        state = {"delay": 0.0}
+        project_service.update_project = _slow(project_service.update_project, state)
+        visit_service.update_visit = _slow(visit_service.update_visit, state)
+        # As in production: an unhandled error is a 500 page, not an exception in the test client.
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_EXCEPTIONS": False})
+        clients = {}
+
+        def client_for(username):
+            if username not in clients:
+                client = app.test_client()
+                response = client.post("/login", data={"username": username, "password": password})
+                if response.status_code != 302:
+                    raise RuntimeError(f"sign-in of {username} failed: HTTP {response.status_code}")
+                clients[username] = client
+            return clients[username]
+
+        results.put({"ready": True})
+        while (command := commands.get()) is not None:
+            client = client_for(command["user"])
+            state["delay"] = command.get("delay", 0.0)
+            if command.get("sync"):
+                barrier.wait(timeout=30)
+            outcomes = []
+            for data in command["posts"]:
+                response = client.post(command["path"], data=data)
+                body = response.get_data(as_text=True)
+                flashes = ""
+                if response.status_code == 302:
+                    # Follow once to read the flash the user would see.
+                    followed = client.get(response.headers["Location"])
+                    flashes = followed.get_data(as_text=True)
+                outcomes.append({
+                    "status": response.status_code,
+                    "location": response.headers.get("Location", ""),
+                    "stale": STALE_TEXT in body or STALE_TEXT in flashes,
+                    "locked": LOCKED_TEXT in body or LOCKED_TEXT in flashes,
+                })
+            results.put({"user": command["user"], "outcomes": outcomes})
+    except Exception:  # reported to the parent, which fails the test with it
+        results.put({"error": traceback.format_exc()})
