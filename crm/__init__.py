@@ -4,14 +4,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
 
 from config import BASE_DIR, CONFIGS, INSTANCE_DIR
 from crm.extensions import csrf, db, login_manager, migrate
 from crm.security import register_security_headers
+from crm.services.errors import StaleEdit
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz"}
 
@@ -134,6 +136,13 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(StaleDataError)
+    def stale_write(error):
+        # Two saves raced and this one lost at the database: tell the user, keep the winner's data.
+        db.session.rollback()
+        flash(StaleEdit().message, "danger")
+        return redirect(request.path if request.method == "POST" and request.path else url_for("main.dashboard"))
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -76,6 +76,16 @@ def _changes(obj) -> tuple[dict, dict]:
             continue
         before[attr.key] = to_jsonable(old)
         after[attr.key] = to_jsonable(new)
+    # Many-to-many links (a project's chain segments, a user's zones) as lists of the linked ids.
+    for relationship in state.mapper.relationships:
+        if relationship.secondary is None or relationship.viewonly:
+            continue
+        history = state.attrs[relationship.key].history
+        if not history.has_changes():
+            continue
+        unchanged = [_entity_id(o) for o in history.unchanged]
+        before[relationship.key] = sorted(unchanged + [_entity_id(o) for o in history.deleted])
+        after[relationship.key] = sorted(unchanged + [_entity_id(o) for o in history.added])
     return before, after
 
 
@@ -105,7 +115,7 @@ def _write_audit_entries(session, flush_context) -> None:
         if _is_audited(obj):
             rows.append(_entry(session, obj, "create", None, snapshot(obj)))
     for obj in session.dirty:
-        if not _is_audited(obj) or not session.is_modified(obj, include_collections=False):
+        if not _is_audited(obj) or not session.is_modified(obj):
             continue
         before, after = _changes(obj)
         if not after:

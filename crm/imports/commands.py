@@ -29,12 +29,13 @@ from crm.services.imports import FIELD_LABELS, KINDS, SYSTEM_ACTOR, ImportRefuse
 @click.option("--dry-run", is_flag=True, help="Check every row and print the problems; write nothing.")
 @click.option("--as", "username", default=None, help="Act as this user (default: the system, admin rights).")
 @click.option("--local", is_flag=True, help="Enterprises: import as local to the zone (在园企业).")
+@click.option("--sheet", default=None, help="The workbook's sheet to read (default: the one whose headers fit --kind).")
 @click.option("--map", "pairs", multiple=True, metavar="COLUMN=FIELD",
               help="Fix the column mapping: a header or column letter = a field name or its Chinese label "
                    "(empty to skip the column), e.g. --map 项目称谓=项目名称 --map E=")
 @with_appcontext
 def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username: str | None, local: bool,
-                   pairs: tuple[str, ...]) -> None:
+                   sheet: str | None, pairs: tuple[str, ...]) -> None:
     """Import a zone ledger (.xlsx or .csv): all rows or none."""
     zone = _zone(zone_ref)
     actor = _actor(username)
@@ -43,7 +44,7 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
         _fail(f"文件被拒绝：文件太大，上限为 {settings['max_bytes'] // 1024 // 1024} MB")
     with acting_as(db.session, actor):
         try:
-            table = import_service.read_table(file.read_bytes(), file.name, **settings)
+            table = import_service.read_table(file.read_bytes(), file.name, kind=kind, sheet=sheet, **settings)
             mapping = _mapping(table, kind, pairs)
             plan = import_service.dry_run(actor, kind, table, mapping, zone, local=local, filename=file.name)
         except ImportRefused as refused:

@@ -14,9 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from crm.extensions import db
@@ -122,7 +120,7 @@ def index():
         filename = (upload.filename or "upload").strip()[:255]
         try:
             import_service.check_access(current_user, zone)
-            read_table(data, filename, **settings)
+            read_table(data, filename, kind=form.kind.data, **settings)
         except ImportRefused as refused:
             form.file.errors = list(form.file.errors) + [refused.message]
         else:
@@ -150,7 +148,7 @@ def _prepare(token: str):
     zone = db.session.get(Zone, meta["zone_id"])
     mapping = {int(k): v for k, v in meta["mapping"].items()} if meta.get("mapping") is not None else None
     try:
-        table = read_table(data, meta["filename"], **limits(current_app.config))
+        table = read_table(data, meta["filename"], kind=meta["kind"], **limits(current_app.config))
         plan = import_service.dry_run(current_user, meta["kind"], table, mapping, zone, local=meta["local"],
                                       filename=meta["filename"])
     except ImportRefused as refused:

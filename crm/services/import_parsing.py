@@ -245,16 +245,26 @@ def suggest_mapping(headers: list[str], kind: str) -> dict[int, str]:
     return dict(sorted(mapping.items()))
 
 
-def _recognised(header: Any) -> bool:
+def _recognised(header: Any, kind: str | None = None) -> bool:
+    """Whether a header names a field of ``kind`` (of any kind when None)."""
     key = header_key(header)
-    return bool(key) and (key in _ALL_KEYS or any(match_header(header, kind)[0] for kind in HEADER_SYNONYMS))
+    if not key:
+        return False
+    if kind is not None:
+        return match_header(header, kind)[0] is not None
+    return key in _ALL_KEYS or any(match_header(header, k)[0] for k in HEADER_SYNONYMS)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading the file
 # ---------------------------------------------------------------------------------------------
-def read_table(data: bytes, filename: str, *, max_bytes: int, max_rows: int) -> Table:
-    """The ledger's table, or ``ImportRefused`` with a Chinese message for a file that cannot be read."""
+def read_table(data: bytes, filename: str, *, max_bytes: int, max_rows: int, kind: str | None = None,
+               sheet: str | None = None) -> Table:
+    """The ledger's table, or ``ImportRefused`` with a Chinese message for a file that cannot be read.
+
+    ``kind`` (enterprises/projects/visits) makes the headers of that kind decide which sheet of a
+    workbook holds the ledger and which row is its header; ``sheet`` names the sheet outright.
+    """
     if not data:
         raise ImportRefused("文件是空的")
     if len(data) > max_bytes:
@@ -266,7 +276,7 @@ def read_table(data: bytes, filename: str, *, max_bytes: int, max_rows: int) -> 
         raise ImportRefused(ENCRYPTED)
     if data.startswith(ZIP_MAGIC):
         _inspect_zip(data)
-        raw_rows, merges, sheet = _read_xlsx(data, max_rows)
+        raw_rows, merges, sheet = _read_xlsx(data, max_rows, kind, sheet)
         file_type = "xlsx"
     elif extension in {"csv", "txt"}:
         raw_rows, merges, sheet = _read_csv(data, max_rows), [], None
@@ -275,7 +285,7 @@ def read_table(data: bytes, filename: str, *, max_bytes: int, max_rows: int) -> 
         raise ImportRefused(NOT_XLSX)
     else:
         raise ImportRefused(WRONG_TYPE)
-    return _build_table(raw_rows, merges, sheet, file_type, max_rows)
+    return _build_table(raw_rows, merges, sheet, file_type, max_rows, kind)
 
 
 def _size(n: int) -> str:
@@ -312,7 +322,7 @@ def _inspect_zip(data: bytes) -> None:
         raise ImportRefused(MACRO)
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list]], list, str]:
+def _read_xlsx(data: bytes, max_rows: int, kind: str | None, wanted: str | None) -> tuple[list, list, str]:
     from openpyxl import load_workbook  # uses defusedxml when it is installed
 
     try:
@@ -324,7 +334,13 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list]], list
                 sheets = workbook.worksheets[:MAX_SHEETS]
                 if not sheets:
                     raise ImportRefused("工作簿中没有工作表")
-                sheet = max(sheets, key=lambda ws: (_sheet_score(ws), -sheets.index(ws)))
+                if wanted is not None:
+                    sheet = next((ws for ws in workbook.worksheets if ws.title == wanted), None)
+                    if sheet is None:
+                        names = "、".join(f"“{ws.title}”" for ws in sheets)
+                        raise ImportRefused(f"工作簿中没有名为“{wanted}”的工作表（有：{names}）")
+                else:
+                    sheet = max(sheets, key=lambda ws: (_sheet_score(ws, kind), -sheets.index(ws)))
                 merges = _merged_ranges(workbook, sheet)
                 rows = list(_sheet_rows(sheet, max_rows))
             finally:
@@ -336,11 +352,11 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list]], list
     return rows, merges, sheet.title
 
 
-def _sheet_score(sheet) -> int:
+def _sheet_score(sheet, kind: str | None) -> int:
     """How header-like the first rows of a sheet are: the sheet with the ledger wins over 说明 sheets."""
     best = 0
     for number, values in _sheet_rows(sheet, HEADER_SEARCH_ROWS, limit_raw=HEADER_SEARCH_ROWS):
-        best = max(best, sum(1 for value in set(values) if isinstance(value, str) and _recognised(value)))
+        best = max(best, sum(1 for value in set(values) if isinstance(value, str) and _recognised(value, kind)))
     return best
 
 
@@ -446,12 +462,13 @@ _TOTAL_ROWS = {"合计", "总计", "小计", "总合计"}
 _NOTE_PREFIXES = ("注:", "注：", "说明:", "说明：", "填表说明", "备注:", "备注：", "填报说明")
 
 
-def _build_table(raw_rows: list[tuple[int, list]], merges, sheet, file_type: str, max_rows: int) -> Table:
+def _build_table(raw_rows: list[tuple[int, list]], merges, sheet, file_type: str, max_rows: int,
+                 kind: str | None = None) -> Table:
     raw_rows = _fill_merges(raw_rows, merges)
     if not raw_rows:
         raise ImportRefused("文件中没有数据")
     top = raw_rows[:HEADER_SEARCH_ROWS + 1]
-    header_at, headers, used = _find_header(top)
+    header_at, headers, used = _find_header(top, kind)
     header_keys = {header_key(h) for h in headers if h}
     width = len(headers)
     table = Table(headers=headers, rows=[], header_row=raw_rows[header_at + used - 1][0], file_type=file_type,
@@ -506,15 +523,15 @@ def _fill_merges(raw_rows: list[tuple[int, list]], merges) -> list[tuple[int, li
     return sorted(by_number.items())
 
 
-def _header_score(values: list) -> int:
-    return len({header_key(v) for v in values if isinstance(v, str) and _recognised(v)})
+def _header_score(values: list, kind: str | None) -> int:
+    return len({header_key(v) for v in values if isinstance(v, str) and _recognised(v, kind)})
 
 
 def _is_texty(values: list) -> bool:
     return all(isinstance(v, str) for v in values if v is not None)
 
 
-def _combine(top: list, bottom: list) -> list[str]:
+def _combine(top: list, bottom: list, kind: str | None) -> list[str]:
     """Two header rows as one: 投资额（万元）over 计划 | 协议 → 计划投资额（万元）| 协议投资额（万元）."""
     width = max(len(top), len(bottom))
     combined = []
@@ -528,11 +545,11 @@ def _combine(top: list, bottom: list) -> list[str]:
         else:
             candidates = [b + a, a + b, b, a]
             exact = [c for c in candidates if header_key(c) in _ALL_KEYS]
-            combined.append(next(iter(exact), None) or next((c for c in candidates if _recognised(c)), a + b))
+            combined.append(next(iter(exact), None) or next((c for c in candidates if _recognised(c, kind)), a + b))
     return combined
 
 
-def _find_header(top: list[tuple[int, list]]) -> tuple[int, list[str], int]:
+def _find_header(top: list[tuple[int, list]], kind: str | None) -> tuple[int, list[str], int]:
     """(index into the rows, headers, number of header rows used).
 
     The header is the row — or pair of rows, when merged cells show a two-level header — with the
@@ -548,9 +565,9 @@ def _find_header(top: list[tuple[int, list]]) -> tuple[int, list[str], int]:
             below = top[index + 1][1]
             merged_down = any(a is not None and a == b for a, b in zip(values, below))
             if _is_texty(below) and merged_down:
-                candidates.append((_combine(values, below), 2))
+                candidates.append((_combine(values, below, kind), 2))
         for headers, used in candidates:
-            score = _header_score(headers)
+            score = _header_score(headers, kind)
             rank = (score, -used, -index)
             if score and (best is None or rank > best[0]):
                 best = (rank, index, headers, used)

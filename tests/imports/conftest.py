@@ -11,19 +11,19 @@ from tests.imports.builders import xlsx
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_rows": 1000}
 
 
-def table_of(rows_or_data, filename: str = "台账.xlsx", **kwargs):
+def table_of(rows_or_data, filename: str = "台账.xlsx", kind: str | None = None, **kwargs):
     data = rows_or_data if isinstance(rows_or_data, bytes) else xlsx(rows_or_data, **kwargs)
-    return import_service.read_table(data, filename, **LIMITS)
+    return import_service.read_table(data, filename, kind=kind, **LIMITS)
 
 
 def plan_for(actor, kind, rows_or_data, zone, *, mapping=None, local=False, filename="台账.xlsx", **kwargs):
-    return import_service.dry_run(actor, kind, table_of(rows_or_data, filename, **kwargs), mapping, zone,
+    return import_service.dry_run(actor, kind, table_of(rows_or_data, filename, kind, **kwargs), mapping, zone,
                                   local=local, filename=filename)
 
 
 def commit(actor, kind, rows_or_data, zone, *, mapping=None, local=False, filename="台账.xlsx", **kwargs):
-    batch = import_service.commit_import(actor, kind, table_of(rows_or_data, filename, **kwargs), mapping, zone,
-                                         filename, local=local)
+    batch = import_service.commit_import(actor, kind, table_of(rows_or_data, filename, kind, **kwargs), mapping,
+                                         zone, filename, local=local)
     db.session.commit()
     return batch
 

@@ -146,6 +146,16 @@ def test_the_sheet_with_the_ledger_is_chosen_over_a_notes_sheet():
     assert table.sheet == "台账" and table.headers == ["企业名称", "统一社会信用代码"]
 
 
+def test_the_kind_picks_its_sheet_in_a_ledger_workbook():
+    data = xlsx([["项目名称", "企业名称", "阶段", "签约日期"], ["甲", "乙", "签约", "2024-03-05"]], title="签约项目",
+                sheets={"走访记录": [["企业名称", "走访日期", "走访方式", "洽谈内容", "下一步工作"],
+                                     ["乙", "2024-03-01", "电话", "沟通", None]]})
+    assert read_table(data, "ledger.xlsx", kind="projects", **LIMITS).sheet == "签约项目"
+    assert read_table(data, "ledger.xlsx", kind="visits", **LIMITS).sheet == "走访记录"
+    assert read_table(data, "ledger.xlsx", sheet="签约项目", **LIMITS).headers[0] == "项目名称"
+    assert "没有名为“到资”的工作表" in _refused(data, "ledger.xlsx", sheet="到资")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
 def test_csv_in_utf8_with_or_without_bom_and_gb18030(encoding):
     data = csv_bytes([["企业名称", "注册资本（万元）"], ["江苏宏达铝业有限公司", "1,200"]], encoding)

@@ -78,3 +78,20 @@ def test_zone_pages_show_hold_without_details_and_admin_rules(world, login_as):
     db.session.expire_all()
     assert db.session.get(FirstReportConflict, conflict.id).status == "decided"
     assert login_as(world.officer_a).get("/admin/first-reports").status_code == 403
+
+
+def test_changing_a_projects_segments_is_audited(world):
+    from crm.models import AuditEntry, Segment
+    from crm.services.projects import update_project
+
+    segments = db.session.scalars(select(Segment).order_by(Segment.id).limit(2)).all()
+    update_project(world.officer_a, world.project_a, {"segments": segments})
+    db.session.commit()
+    update_project(world.officer_a, world.project_a, {"segments": segments[:1]})
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "Project", AuditEntry.entity_id == str(world.project_a.id),
+        AuditEntry.action == "update").order_by(AuditEntry.id)).all()
+    ids = sorted(str(s.id) for s in segments)
+    assert entries[-2].after["segments"] == ids and entries[-2].before["segments"] == []
+    assert entries[-1].before["segments"] == ids and entries[-1].after["segments"] == [str(segments[0].id)]

@@ -134,3 +134,19 @@ def test_double_submitted_create_form_makes_one_record(world, login_as, kind):
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(model)) == before + 1
+
+
+def test_a_save_that_loses_a_race_at_the_database_gets_the_stale_message(world, login_as, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm.services import projects as project_service
+
+    def lost_race(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'projects' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(project_service, "update_project", lost_race)
+    client = login_as(world.officer_a)
+    response = client.post(f"/projects/{world.project_a.id}/edit", data={
+        "version": 1, "name": "改名", "source": "其他", "priority": "中"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/projects/{world.project_a.id}/edit")
+    assert "已被他人修改" in client.get(response.headers["Location"]).get_data(as_text=True)
