@@ -121,13 +121,16 @@ def profile_pages(url: str, keys: set[str], scale: str) -> dict[str, str]:
 
 
 def _profile_summary(text_out: str) -> str:
+    import re
+
+    row = re.compile(r"^\s*([\d/]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(.*)$")
     lines = []
     for line in text_out.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) == 6 and parts[0].replace("/", "").isdigit():
-            where = parts[5].replace(str(Path(__file__).resolve().parent.parent) + "/", "")
+        match = row.match(line)
+        if match:
+            where = match.group(6).replace(str(Path(__file__).resolve().parent.parent) + "/", "")
             where = where.split("site-packages/")[-1]
-            lines.append(f"{float(parts[3]) * 1000:8.1f} ms  {where}")
+            lines.append(f"{float(match.group(4)) * 1000:8.1f} ms  {where}")
     return "\n".join(lines[:12])
 
 

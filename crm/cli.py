@@ -16,8 +16,10 @@ from crm.extensions import db
 
 def register(app: Flask) -> None:
     from crm.chains.commands import gaps
+    from crm.imports.commands import import_command
 
     chains_group.add_command(gaps)
+    app.cli.add_command(import_command)
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(setup_command)

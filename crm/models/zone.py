@@ -22,6 +22,8 @@ class Zone(TimestampMixin, db.Model):
     # Settings the reports read; more arrive with the ledger (targets, 亩均 threshold).
     stale_lead_days: Mapped[int] = mapped_column(default=30)
     min_investment_per_mu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    # The zone's chief (and the city admin) must sign in with two-factor authentication.
+    require_2fa_privileged: Mapped[bool] = mapped_column(default=False)
 
     def __repr__(self) -> str:
         return f"<Zone {self.id} {self.name}>"

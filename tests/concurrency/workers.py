@@ -37,10 +37,6 @@ def run(url: str, password: str, commands, results, barrier) -> None:
         # As in production: an unhandled error is a 500 page, not an exception in the test client.
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_EXCEPTIONS": False})
         clients = {}
-        import os
-        if os.environ.get("TRY_STALE_FIX"):
-            from tests.concurrency._stale_fix_tmp import register_stale_write_handler
-            register_stale_write_handler(app)
 
         def client_for(username):
             if username not in clients:
