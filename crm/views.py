@@ -1,13 +1,15 @@
 """Helpers the blueprints share to stay thin."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, flash, request
 
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.forms import show_service_error
 from crm.models import User, Zone
 from crm.permissions import visible_zone_ids, writable_zone_ids
+from crm.services.errors import ServiceError
 
 
 def page_of(stmt, per_page: int | None = None):
@@ -54,3 +56,46 @@ def owner_choices(user):
     if zone_ids is not None:
         stmt = stmt.where(User.zones.any(Zone.id.in_(zone_ids)))
     return [(u.id, f"{u.display_name}（{'、'.join(z.name for z in u.zones)}）") for u in db.session.scalars(stmt)]
+
+
+class saving:
+    """Commit what the block's service call changed; on a ServiceError roll back and show it.
+
+        with saving(form) as saved:
+            service.update_x(current_user, record, data)
+        if saved:
+            flash(...); return redirect(...)
+
+    The message goes beside its field of ``form``, or into a flash when there is no form.
+    """
+
+    def __init__(self, form=None):
+        self.form = form
+        self.ok = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, error, traceback):
+        if exc_type is None:
+            db.session.commit()
+            self.ok = True
+            return False
+        if issubclass(exc_type, ServiceError):
+            db.session.rollback()
+            if self.form is not None:
+                show_service_error(self.form, error)
+            else:
+                flash(error.message, "danger")
+            return True
+        return False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def flash_form_errors(form) -> None:
+    """For forms posted from another page: show their field errors as flashes there."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.chains.forms import LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
-from crm.forms import form_data, show_service_error
+from crm.forms import form_data
 from crm.models import Chain, Enterprise, Segment, SegmentLink, Zone
 from crm.models.project import ACTIVE_LEAD_STAGES
 from crm.permissions import role_required, visible_zone_ids, writer_required
@@ -24,7 +24,7 @@ from crm.services import chain_analysis as analysis
 from crm.services import chain_mapping as mapping
 from crm.services import chains as chain_service
 from crm.services.chain_analysis import NotFound
-from crm.services.errors import ServiceError
+from crm.views import saving
 
 bp = Blueprint("chains", __name__, url_prefix="/chains")
 
@@ -189,15 +189,11 @@ def mapping_page(enterprise_id):
         form.primary.data = [m.segment_id for m in current if m.is_primary] or (added[:1] if not current else [])
         form.leaders.data = [m.segment_id for m in current if m.is_leader]
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             stats = mapping.set_enterprise_segments(
                 current_user, enterprise, form.segment_ids.data or [], form.primary.data or [],
                 form.leaders.data or [])
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(f"产业链环节已保存（新增 {stats['added']}、修改 {stats['changed']}、移除 {stats['removed']}）", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
     # Rows: what is mapped, what was ticked, what the keywords suggest, what the user added.
@@ -244,13 +240,9 @@ def edit_chain(code):
     chain = _chain_or_404(code)
     form = LinkForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             link = chain_service.add_link(current_user, form.from_code.data, form.to_code.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(f"已添加链接 {link.from_segment.code} → {link.to_segment.code}", "success")
             return redirect(url_for("chains.edit_chain", code=code))
     return render_template("chains/chain_edit.html", chain=chain, links=_chain_links(chain), form=form,
@@ -283,13 +275,9 @@ def edit_segment(segment_id):
         form.products.data = "、".join(segment.products or [])
         form.keywords.data = "、".join(segment.keywords or [])
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             changed = chain_service.update_segment(current_user, segment, form_data(form, *SegmentForm.FIELDS))
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash("环节已保存" if changed else "没有修改", "success" if changed else "info")
             return redirect(url_for("chains.edit_chain", code=segment.chain.code))
     links = [link for link in _chain_links(segment.chain)

@@ -16,7 +16,7 @@ from crm.services import duplicates as duplicate_service
 from crm.services.duplicates import find_duplicates
 from crm.services.enterprises import segment_choices
 from crm.services.errors import ServiceError
-from crm.views import all_zone_choices, int_filter, list_filters, page_of
+from crm.views import all_zone_choices, int_filter, list_filters, page_of, saving
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 
@@ -126,13 +126,9 @@ def edit(enterprise_id):
         duplicates = find_duplicates(data["name"], data["uscc"], exclude_id=enterprise.id) if identity_changed else []
         if duplicates and not form.confirm_duplicates.data:
             return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
-        try:
+        with saving(form) as saved:
             enterprise_service.update_enterprise(current_user, enterprise, data, version=form.version.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash("企业已保存", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
     return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
@@ -187,13 +183,9 @@ def merge(enterprise_id):
     form = MergeForm()
     if form.validate_on_submit():
         survivor = _get_or_404(form.survivor_id.data)
-        try:
+        with saving(form) as saved:
             duplicate_service.merge_enterprises(current_user, survivor, merged)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(f"已将“{merged.name}”合并到本企业，可在下方合并记录中撤销", "success")
             return redirect(url_for("enterprises.detail", enterprise_id=survivor.id))
     candidates = duplicate_service.find_duplicates(merged.name, merged.uscc, exclude_id=merged.id)
@@ -205,12 +197,8 @@ def merge(enterprise_id):
 def undo_merge(merge_id):
     record = db.session.get(EnterpriseMerge, merge_id) or abort(404)
     if DeleteForm().validate_on_submit():
-        try:
+        with saving() as saved:
             duplicate_service.undo_merge(current_user, record)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash("合并已撤销", "success")
     return redirect(url_for("enterprises.detail", enterprise_id=record.merged_id))

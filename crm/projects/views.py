@@ -14,7 +14,7 @@ from crm.services.first_report import holds_elsewhere
 from crm.projects.forms import CommitmentForm, DeleteForm, FundsForm, IncreaseForm, ProjectForm, StageForm
 from crm.services import ledger, projects as project_service, records
 from crm.services.errors import ServiceError
-from crm.views import int_filter, list_filters, owner_choices, page_of, zone_choices
+from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, saving, zone_choices
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -114,13 +114,9 @@ def edit(project_id):
         form.version.data = project.version
     if form.validate_on_submit():
         data = form_data(form, *ProjectForm.FIELDS, "owner_id")
-        try:
+        with saving(form) as saved:
             project_service.update_project(current_user, project, data, version=form.version.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash("项目已保存", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/form.html", form=form, enterprise=project.enterprise, project=project)
@@ -132,19 +128,15 @@ def change_stage(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     form = StageForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             project_service.change_stage(
                 current_user, project, form.stage.data, note=form.note.data, on_date=form.on_date.data,
                 contract_investment=form.contract_investment.data, version=form.version.data,
             )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash(f"项目已推进到“{form.stage.data}”", "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(request.form.get("back") if request.form.get("back") == url_for("projects.board")
                     else url_for("projects.detail", project_id=project.id))
 
@@ -178,14 +170,10 @@ def contract(project_id):
     if request.method == "GET":
         form.version.data = project.version
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             ledger.update_commitments(current_user, project, form_data(form, *CommitmentForm.FIELDS),
                                       version=form.version.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash("协议承诺已保存", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/contract.html", form=form, project=project)
@@ -198,16 +186,12 @@ def add_funds(project_id):
     form = FundsForm()
     if form.validate_on_submit():
         year, month = (int(part) for part in form.month.data.split("-"))
-        try:
+        with saving() as saved:
             ledger.add_funds(current_user, project, date(year, month, 1), form.amount.data, form.note.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash("到资已登记", "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
 
 
@@ -231,20 +215,10 @@ def add_increase(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     form = IncreaseForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             ledger.add_capital_increase(current_user, project, form.signed_date.data, form.amount.data, form.note.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash("增资已登记", "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
-
-
-def _flash_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "danger")

@@ -11,9 +11,8 @@ from crm.models import Zone, ZoneTarget
 from crm.permissions import can_see_zone, role_required
 from crm.reports.forms import ZoneSettingsForm
 from crm.services import ledger
-from crm.services.errors import ServiceError
 from crm.services.ledger_export import export_ledger, month_bounds
-from crm.views import zone_choices
+from crm.views import saving, zone_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -73,13 +72,9 @@ def zone_settings(zone_id):
     if form.validate_on_submit():
         data = {key: form[key].data for key in ("signed_count", "signed_amount", "min_investment_per_mu", "stale_lead_days")}
         data.update({key: form[key].data / 100 if form[key].data is not None else None for key in ZoneSettingsForm.RATES})
-        try:
+        with saving(form) as saved:
             ledger.set_target(current_user, zone, form.year.data, data)
-        except ServiceError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if saved:
             flash("园区目标与设置已保存", "success")
             return redirect(url_for("reports.zone_settings", zone_id=zone.id, year=form.year.data))
     return render_template("reports/zone_settings.html", form=form, zone=zone, year=year)

@@ -17,5 +17,12 @@ class StaleEdit(ServiceError):
 
 
 def check_version(record, submitted_version) -> None:
-    if submitted_version is not None and int(submitted_version) != record.version:
+    """Refuse a save based on another version of the record than the one stored now."""
+    if submitted_version is None or submitted_version == "":
+        return
+    try:
+        version = int(submitted_version)
+    except (TypeError, ValueError):
+        raise StaleEdit() from None  # not a version this application ever rendered
+    if version != record.version:
         raise StaleEdit()

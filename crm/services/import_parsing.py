@@ -458,7 +458,8 @@ def _clean_cell(value: Any) -> Any:
     return value
 
 
-_TOTAL_ROWS = {"合计", "总计", "小计", "总合计"}
+# 合计, or 合计（12 项） as this application's own ledger writes it.
+_TOTAL_ROW = re.compile(r"^(合计|总计|小计|总合计)(\(.*\))?$")
 _NOTE_PREFIXES = ("注:", "注：", "说明:", "说明：", "填表说明", "备注:", "备注：", "填报说明")
 
 
@@ -475,7 +476,7 @@ def _build_table(raw_rows: list[tuple[int, list]], merges, sheet, file_type: str
                   sheet=sheet)
     for number, values in raw_rows[header_at + used:]:
         first = next((to_halfwidth(str(v)).replace(" ", "") for v in values if v is not None), "")
-        if first in _TOTAL_ROWS:
+        if _TOTAL_ROW.match(first):
             table.skipped.append((number, "合计行，未导入"))
             continue
         if first.startswith(_NOTE_PREFIXES):

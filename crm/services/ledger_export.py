@@ -146,6 +146,7 @@ def signed_columns(funds: dict[int, Decimal]) -> tuple[Column, ...]:
         Column("统一社会信用代码", lambda p: p.enterprise.uscc or "", width=20),
         Column("阶段", lambda p: p.stage, width=6),
         Column("签约日期", lambda p: p.signed_date, DATE_FORMAT, width=12),
+        Column("计划投资(万元)", lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
         Column("协议投资额(万元)", lambda p: p.contract_investment, MONEY_FORMAT, total=True, width=16),
         Column("用地(亩)", lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
         Column("亩均投资强度(万元/亩)", lambda p: ledger.investment_per_mu(p), MONEY_FORMAT, width=14),
@@ -154,6 +155,7 @@ def signed_columns(funds: dict[int, Decimal]) -> tuple[Column, ...]:
         Column("新增就业(人)", lambda p: p.jobs, INTEGER_FORMAT, total=True, width=10),
         Column("累计到资(万元)", lambda p: funds.get(p.id, Decimal(0)), MONEY_FORMAT, total=True, width=14),
         Column("到资率", lambda p: _rate(funds.get(p.id, 0), p.contract_investment or 0), PERCENT_FORMAT, width=8),
+        Column("来源", lambda p: p.source, width=10),
         Column("负责人", lambda p: p.owner.display_name, width=8),
     )
 

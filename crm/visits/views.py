@@ -12,7 +12,7 @@ from crm.permissions import get_scoped_or_404, scope, writer_required
 from crm.projects.forms import DeleteForm
 from crm.services import my_work as my_work_service, records, visits as visit_service
 from crm.services.errors import ServiceError
-from crm.views import int_filter, list_filters, page_of, zone_choices
+from crm.views import int_filter, list_filters, page_of, saving, zone_choices
 from crm.visits.forms import VisitForm
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
@@ -96,14 +96,10 @@ def edit(visit_id):
     if request.method == "GET":
         form.version.data = visit.version
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             visit_service.update_visit(current_user, visit, form_data(form, *VisitForm.FIELDS),
                                        version=form.version.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash("走访记录已保存", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))
     return render_template("visits/form.html", form=form, enterprise=visit.enterprise, visit=visit)
