@@ -12,6 +12,11 @@ INSTANCE_DIR = BASE_DIR / "instance"
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or not value.strip() else int(value)
+
+
 def _env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -30,10 +35,30 @@ class Config:
     WTF_I18N_ENABLED = False  # use WTForms' own zh messages (no Babel)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The site issues no remember-me cookie (sessions end with the browser and the time-outs below);
+    # these settings only harden one should Flask-Login ever be asked to set it.
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    # ASVS 2.4: scrypt with N=2^17 (Werkzeug's default N=2^14/2^15 falls short).
+    # ASVS 2.4: scrypt with N=2^17 (Werkzeug's default N=2^14/2^15 falls short). Older hashes are
+    # replaced with this method at the user's next successful sign-in.
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    # Recovery codes carry ~50 random bits (a password far fewer): a salted PBKDF2 of 100,000 rounds
+    # puts them out of reach offline and checks ten of them in a fifth of a second.
+    RECOVERY_CODE_HASH_METHOD = "pbkdf2:sha256:100000"
+    # Session time-outs (ASVS 3.3): idle, and absolute since sign-in.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+    # Failed sign-ins allowed per account and per client address within the window (ASVS 2.2.1).
+    # memory:// counts per process: with several workers set redis://host:6379/0 so they share counts.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    LOGIN_FAILURES_PER_ACCOUNT = _env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_FAILURES_PER_ADDRESS = _env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+    LOGIN_FAILURE_WINDOW_MINUTES = _env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust; 0: none.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+    # Two-factor sign-in: the city admin must enrol when this is on (or when any zone requires it).
+    REQUIRE_2FA_ADMIN = _env_bool("REQUIRE_2FA_ADMIN", False)
+    TOTP_ISSUER = "链招"
     PAGE_SIZE = 50
     STALE_LEAD_DAYS = 30
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -55,7 +80,12 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     # Cheap hashes keep the suite fast; production strength is tested separately.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    RECOVERY_CODE_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = "localhost"
+    # The suite's own counters, whatever the environment says.
+    RATELIMIT_STORAGE_URI = "memory://"
+    PROXY_FIX_X_FOR = 0
+    REQUIRE_2FA_ADMIN = False
 
 
 class ProductionConfig(Config):

@@ -327,6 +327,17 @@ def bench_app(url: str):
     })
 
 
+def signed_in_client(app, username: str):
+    """A test client signed in through the real sign-in form (the session rules apply as for a person)."""
+    from bench.generate import BENCH_PASSWORD
+
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": BENCH_PASSWORD})
+    if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
+        raise RuntimeError(f"sign-in of {username} failed: HTTP {response.status_code}")
+    return client
+
+
 def context(app, today: date | None = None) -> dict:
     """Who signs in and what they look at: the first zone's chief, the admin, its leading chain."""
     from crm.extensions import db
@@ -357,13 +368,7 @@ def measure_pages(url: str, runs: int = 10, budget_s: float = 12.0, only: set[st
     app = bench_app(url)
     ctx = context(app)
     results = []
-    clients = {}
-    for role in ("chief", "admin", "officer"):
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = ctx["ids"][role]
-            session["_fresh"] = True
-        clients[role] = client
+    clients = {role: signed_in_client(app, ctx["users"][role].username) for role in ("chief", "admin", "officer")}
     with app.app_context():
         engine = db.engine
         gap_codes = {}
@@ -379,7 +384,7 @@ def measure_pages(url: str, runs: int = 10, budget_s: float = 12.0, only: set[st
         path = page.path.format(**ctx)
         client = clients[page.role]
         response = client.get(path)
-        if response.status_code != 200:
+        if response.status_code != 200 or response.request.path.startswith("/login"):
             raise RuntimeError(f"{path} as {page.role}: HTTP {response.status_code}")
         size = len(response.data)
         samples = _median_ms(lambda: client.get(path).close(), runs, budget_s)

@@ -15,7 +15,7 @@ from crm.extensions import csrf, db, login_manager, migrate
 from crm.security import register_security_headers
 from crm.services.errors import StaleEdit
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "main.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz"}
 
 
 def create_app(config_name: str = "development", overrides: dict[str, Any] | None = None) -> Flask:
@@ -56,6 +56,10 @@ def register_extensions(app: Flask) -> None:
     from crm.auth.service import load_user_from_session_id
 
     login_manager.user_loader(load_user_from_session_id)
+
+    from crm.auth import init_app as init_auth
+
+    init_auth(app)  # ProxyFix when PROXY_FIX_X_FOR > 0; the sign-in throttle's storage
 
 
 @event.listens_for(Engine, "connect")
@@ -115,6 +119,10 @@ def register_request_hooks(app: Flask) -> None:
         # Every change made while serving this request is attributed to the signed-in user.
         db.session.info["actor_id"] = current_user.id
         return None
+
+    from crm.auth.sessions import register_session_guards
+
+    register_session_guards(app)  # idle/absolute time-outs; forced password change and 2FA enrolment
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -26,16 +26,24 @@ def run_migrations_online() -> None:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # A batch migration rebuilds a table (copy, drop, rename): with foreign keys on, the drop
-            # would cascade into child rows. The pragma only takes effect outside a transaction.
+            # would cascade into child rows. The pragma only takes effect outside a transaction, so it
+            # goes to the driver directly (SQLAlchemy would open one first).
             connection.commit()
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            _set_foreign_keys(connection, False)
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                           compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
         if sqlite:
             connection.commit()
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            _set_foreign_keys(connection, True)
+
+
+def _set_foreign_keys(connection, enabled: bool) -> None:
+    driver = connection.connection.driver_connection
+    driver.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    if driver.execute("PRAGMA foreign_keys").fetchone()[0] != int(enabled):
+        raise RuntimeError("could not switch SQLite foreign keys for the migration")
 
 
 if context.is_offline_mode():

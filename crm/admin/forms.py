@@ -22,9 +22,18 @@ class UserEditForm(BaseForm):
     role = SelectField("角色", choices=list(ROLES.items()))
     zone_ids = SelectMultipleField("园区", coerce=int, validators=[Optional()])
     active = BooleanField("启用")
+    must_change_password = BooleanField("下次登录时必须修改密码")
     password = PasswordField("重置密码（留空不变）", validators=[Optional(), Length(min=8, max=64, message="密码长度 8–64 位")])
 
 
 class DecisionForm(BaseForm):
     winner = IntegerField("保留项目", validators=[DataRequired("请选择保留该企业的园区")])
     reason = TextAreaField("裁定理由", validators=[DataRequired("请填写裁定理由"), Length(max=400, message="最多 400 字")])
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ZoneTwoFactorForm(BaseForm):
+    require_2fa_privileged = BooleanField("园区负责人和管理员必须使用两步验证")

@@ -1,17 +1,20 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
-from crm.admin.forms import DecisionForm, UserEditForm, UserForm
-from crm.auth.service import UserError, create_user
+from crm.admin.forms import ConfirmForm, DecisionForm, UserEditForm, UserForm, ZoneTwoFactorForm
+from crm.auth.security_log import escape_control
+from crm.auth.service import UserError, create_user, user_named
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, FirstReportConflict, Project, User, Visit, Zone
+from crm.models import AuditEntry, Enterprise, FirstReportConflict, Project, SecurityEvent, User, Visit, Zone
+from crm.models.security_log import SECURITY_EVENTS
 from crm.permissions import role_required
 from crm.projects.forms import DeleteForm
 from crm.services import records
 from crm.services.errors import ServiceError
 from crm.services.first_report import decide, open_conflicts_query
-from crm.services.users import update_user
+from crm.services.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
 from crm.views import all_zone_choices, list_filters, page_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,8 +45,10 @@ def new_user():
     if form.validate_on_submit():
         zones = db.session.scalars(select(Zone).where(Zone.id.in_(form.zone_ids.data or []))).all()
         try:
+            # The admin knows the first password: the user replaces it at their first sign-in.
             create_user(username=form.username.data, display_name=form.display_name.data,
-                        password=form.password.data, role=form.role.data, zones=list(zones))
+                        password=form.password.data, role=form.role.data, zones=list(zones),
+                        must_change_password=True)
         except UserError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -64,7 +69,8 @@ def edit_user(user_id):
     if form.validate_on_submit():
         try:
             update_user(current_user, user, display_name=form.display_name.data, role=form.role.data,
-                        zone_ids=form.zone_ids.data, active=form.active.data, password=form.password.data)
+                        zone_ids=form.zone_ids.data, active=form.active.data, password=form.password.data,
+                        must_change_password=form.must_change_password.data)
         except UserError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -73,6 +79,64 @@ def edit_user(user_id):
             flash("用户已保存", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/revoke-sessions", methods=["POST"])
+def revoke_user_sessions(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        revoke_sessions(current_user, user)
+        db.session.commit()
+        flash(f"{user.display_name} 已被强制下线，须重新登录", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-2fa", methods=["POST"])
+def reset_user_two_factor(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            reset_two_factor(current_user, user)
+        except UserError as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(f"已重置 {user.display_name} 的两步验证", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/zones")
+def zones():
+    zones = db.session.scalars(select(Zone).order_by(Zone.id)).all()
+    forms = {zone.id: ZoneTwoFactorForm(formdata=None, obj=zone) for zone in zones}
+    return render_template("admin/zones.html", zones=zones, forms=forms)
+
+
+@bp.route("/zones/<int:zone_id>/2fa", methods=["POST"])
+def zone_two_factor(zone_id):
+    zone = db.session.get(Zone, zone_id) or abort(404)
+    form = ZoneTwoFactorForm()
+    if form.validate_on_submit():
+        set_zone_2fa_requirement(current_user, zone, form.require_2fa_privileged.data)
+        db.session.commit()
+        state = "必须" if zone.require_2fa_privileged else "不再强制"
+        flash(f"{zone.name}：园区负责人和管理员{state}使用两步验证（下次登录起生效）", "success")
+    return redirect(url_for("admin.zones"))
+
+
+@bp.route("/security-log")
+def security_log():
+    filters = list_filters("event", "user")
+    stmt = select(SecurityEvent).options(joinedload(SecurityEvent.user)).order_by(SecurityEvent.id.desc())
+    if filters.get("event") in SECURITY_EVENTS:
+        stmt = stmt.where(SecurityEvent.event == filters["event"])
+    if "user" in filters:
+        # The account, or what was typed at sign-in (stored escaped, so no control character reaches SQL).
+        account = user_named(filters["user"])
+        typed = SecurityEvent.username == escape_control(filters["user"])
+        stmt = stmt.where(or_(SecurityEvent.user_id == account.id, typed) if account else typed)
+    return render_template("admin/security_log.html", page=page_of(stmt), filters=filters, events=SECURITY_EVENTS)
 
 
 @bp.route("/audit")

@@ -5,7 +5,7 @@ cannot be forged: see ``crm.auth.security_log.escape_control``.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +47,11 @@ class SecurityEvent(db.Model):
     @property
     def event_label(self) -> str:
         return SECURITY_EVENTS.get(self.event, self.event)
+
+    @property
+    def at_utc(self) -> str:
+        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=UTC)  # SQLite returns naive UTC
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def __repr__(self) -> str:
         return f"<SecurityEvent {self.id} {self.event} {self.username}>"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import TimestampMixin
@@ -44,7 +44,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     # Set by an admin (and by an admin's password reset): every page leads to 修改密码 until done.
-    must_change_password: Mapped[bool] = mapped_column(default=False)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Two-factor sign-in (TOTP, RFC 6238). The pending secret waits for its first code; the last
     # time-step used refuses a replay of the same code; recovery codes are kept only as hashes.
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Numeric, String
+from sqlalchemy import JSON, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import TimestampMixin
@@ -23,7 +23,7 @@ class Zone(TimestampMixin, db.Model):
     stale_lead_days: Mapped[int] = mapped_column(default=30)
     min_investment_per_mu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     # The zone's chief (and the city admin) must sign in with two-factor authentication.
-    require_2fa_privileged: Mapped[bool] = mapped_column(default=False)
+    require_2fa_privileged: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Zone {self.id} {self.name}>"

@@ -89,3 +89,15 @@ def test_production_uses_strong_password_hashes():
     app = production()
     assert app.config["PASSWORD_HASH_METHOD"] == "scrypt:131072:8:1"
 
+
+
+def test_production_times_out_sessions_and_throttles_sign_in():
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = production()
+    assert app.config["SESSION_IDLE_MINUTES"] == 30 and app.config["SESSION_ABSOLUTE_HOURS"] == 12
+    assert app.config["LOGIN_FAILURES_PER_ACCOUNT"] == 5 and app.config["LOGIN_FAILURES_PER_ADDRESS"] == 20
+    assert app.config["LOGIN_FAILURE_WINDOW_MINUTES"] == 15
+    assert not isinstance(app.wsgi_app, ProxyFix)  # X-Forwarded-For is trusted only when configured
+    behind_nginx = production(PROXY_FIX_X_FOR=1, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    assert isinstance(behind_nginx.wsgi_app, ProxyFix)
