@@ -61,7 +61,9 @@ class Config:
     TOTP_ISSUER = "链招"
     PAGE_SIZE = 50
     STALE_LEAD_DAYS = 30
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (ledgers); a larger request is a 413
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024  # non-file form fields, per field
+    MAX_FORM_PARTS = 2000
     DEBUG = False
     TESTING = False
 

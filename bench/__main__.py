@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text

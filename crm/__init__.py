@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -150,7 +151,13 @@ def register_errorhandlers(app: Flask) -> None:
         # Two saves raced and this one lost at the database: tell the user, keep the winner's data.
         db.session.rollback()
         flash(StaleEdit().message, "danger")
-        return redirect(request.path if request.method == "POST" and request.path else url_for("main.dashboard"))
+        rule = request.url_rule
+        if rule is not None and "GET" in (rule.methods or ()):
+            return redirect(request.full_path.rstrip("?"), code=303)  # the form again, at the new version
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc == request.host and referrer.path.startswith("/"):
+            return redirect(referrer.path, code=303)  # e.g. the project page the stage form was on
+        return redirect(url_for("main.dashboard"), code=303)
 
 
 def register_template_helpers(app: Flask) -> None:

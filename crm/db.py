@@ -60,3 +60,14 @@ class AuditedMixin(TimestampMixin, SoftDeleteMixin):
 
 def zone_fk() -> Mapped[int]:
     return mapped_column(ForeignKey("zones.id"), index=True)
+
+
+def include_for_dialect(dialect_name: str):
+    """An Alembic ``include_object`` hook that leaves out what the models create only on another
+    database (``Index(...).ddl_if(dialect=...)``), so autogenerate compares like with like."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include_object

@@ -32,7 +32,10 @@ def is_formula_like(value) -> bool:
 
 def cell(sheet, value, *, number_format: str | None = None, style=None):
     """A write-only cell whose text is always data: formula-like text is stored as a quoted string."""
-    item = WriteOnlyCell(sheet, value=safe_value(value))
+    value = safe_value(value)
+    if number_format is None and style is None and not is_formula_like(value):
+        return value  # plain text or a number in the default style needs no cell object
+    item = WriteOnlyCell(sheet, value=value)
     if is_formula_like(item.value):
         item.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
         item.quotePrefix = True  # and Excel shows it as typed, never evaluates it

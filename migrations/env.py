@@ -4,7 +4,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
-from sqlalchemy import text
+
+from crm.db import include_for_dialect
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -31,7 +32,7 @@ def run_migrations_online() -> None:
             connection.commit()
             _set_foreign_keys(connection, False)
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_for_dialect(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         if sqlite:

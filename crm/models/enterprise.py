@@ -49,7 +49,15 @@ class Enterprise(AuditedMixin, VersionedMixin, db.Model):
         viewonly=True,
     )
 
-    __table_args__ = (Index("ix_enterprises_zone_deleted", "zone_id", "deleted_at"),)
+    __table_args__ = (
+        Index("ix_enterprises_zone_deleted", "zone_id", "deleted_at"),
+        # Substring search (name, aliases, pinyin) on PostgreSQL; SQLite scans, fine at zone scale.
+        *(
+            Index(f"ix_enterprises_{column}_trgm", column, postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+            for column in ("name", "aliases", "search_pinyin")
+        ),
+    )
 
     @property
     def tag_list(self) -> list[str]:

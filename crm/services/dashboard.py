@@ -132,13 +132,12 @@ def _by_zone(base) -> list[dict]:
 
 def _stale_count(user: User, zone_ids, today: date) -> int:
     """Active leads with no visit within their zone's stale_lead_days."""
-    last_visit = (select(Visit.project_id, func.max(Visit.visit_date).label("last"))
-                  .where(Visit.deleted_at.is_(None), Visit.project_id.is_not(None))
-                  .group_by(Visit.project_id).subquery())
+    last_visit = (select(func.max(Visit.visit_date))
+                  .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
+                  .correlate(Project).scalar_subquery())
     rows = db.session.execute(
-        _projects(user, zone_ids).with_only_columns(Project.created_at, last_visit.c.last, Zone.stale_lead_days)
+        _projects(user, zone_ids).with_only_columns(Project.created_at, last_visit, Zone.stale_lead_days)
         .join(Zone, Zone.id == Project.zone_id)
-        .outerjoin(last_visit, last_visit.c.project_id == Project.id)
         .where(Project.stage.in_(ACTIVE_LEAD_STAGES))
     ).all()
     count = 0

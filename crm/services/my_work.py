@@ -39,18 +39,17 @@ def my_work(user: User, today: date | None = None) -> dict:
 
 def stale_leads(user: User, today: date) -> list[dict]:
     """My active leads with no visit in the zone's stale_lead_days (default 30), oldest contact first."""
+    # Per project, through ix_visits_project_id: reads this user's leads' visits, not the city's.
     last_visit = (
-        select(Visit.project_id, func.max(Visit.visit_date).label("last_visit"))
-        .where(Visit.deleted_at.is_(None), Visit.project_id.is_not(None))
-        .group_by(Visit.project_id)
-        .subquery()
+        select(func.max(Visit.visit_date))
+        .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
+        .correlate(Project).scalar_subquery().label("last_visit")
     )
     stmt = (
-        scope(select(Project, last_visit.c.last_visit, Zone.stale_lead_days), Project, user)
+        scope(select(Project, last_visit, Zone.stale_lead_days), Project, user)
         .join(Zone, Zone.id == Project.zone_id)
-        .outerjoin(last_visit, last_visit.c.project_id == Project.id)
         .where(Project.owner_id == user.id, Project.stage.in_(ACTIVE_LEAD_STAGES))
-        .order_by(last_visit.c.last_visit.asc().nulls_first(), Project.id)
+        .order_by(last_visit.asc().nulls_first(), Project.id)
     )
     rows = []
     for project, last, days in db.session.execute(stmt):

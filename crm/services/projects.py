@@ -194,7 +194,7 @@ def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updat
     return stmt.order_by(order, Project.id.desc())
 
 
-BOARD_LIMIT = 50
+BOARD_LIMIT = 20
 
 
 def board(actor: User, filters: dict[str, Any]) -> list[dict]:

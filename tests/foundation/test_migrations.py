@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from crm import create_app
+from crm.db import include_for_dialect
 from crm.extensions import db
 
 pytestmark = pytest.mark.no_db  # these tests use the schema itself, outside any test transaction
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.no_db  # these tests use the schema itself, outside any
 def schema_diff(engine) -> list:
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True}
+            connection, opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True,
+                              "include_object": include_for_dialect(connection.dialect.name)}
         )
         return compare_metadata(context, db.metadata)
 

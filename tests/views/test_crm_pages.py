@@ -148,5 +148,5 @@ def test_a_save_that_loses_a_race_at_the_database_gets_the_stale_message(world, 
     client = login_as(world.officer_a)
     response = client.post(f"/projects/{world.project_a.id}/edit", data={
         "version": 1, "name": "改名", "source": "其他", "priority": "中"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/projects/{world.project_a.id}/edit")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/projects/{world.project_a.id}/edit")
     assert "已被他人修改" in client.get(response.headers["Location"]).get_data(as_text=True)

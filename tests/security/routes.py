@@ -1,0 +1,313 @@
+"""What the security proofs need to reach every route: ids of records in both zones, and a plausible
+POST body per endpoint.
+
+``Targets`` fills a rule's arguments from the ``world`` fixture. "own" is a record of zone A (the zone
+of officer_a, chief_a and viewer_a), "other" one of zone B. Records the world lacks (a soft-deleted
+project, a contact, a funds entry, a merge, an import batch, an upload waiting between the import
+steps) are made on first use, through the services, inside the test's rolled-back transaction.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from functools import cached_property
+
+from sqlalchemy import select
+
+from crm.extensions import db
+from tests import factories as f
+
+CHAIN = "aluminium"
+PASSWORD = f.PASSWORD
+NEW_PASSWORD = "matrix-new-passphrase-91"  # long, not a common password
+ROLES = ("anonymous", "officer_a", "chief_a", "viewer_a", "admin")
+TODAY = date.today()
+MONTH = TODAY.strftime("%Y-%m")
+
+
+class Targets:
+    """Ids for path arguments and form bodies, per ownership ("own": zone A, "other": zone B)."""
+
+    def __init__(self, app, world, upload_dir):
+        self.app = app
+        self.world = world
+        self.upload_dir = upload_dir
+
+    # --- records of both zones --------------------------------------------------------------
+    def zone(self, own: str):
+        return self.world.zone_a if own == "own" else self.world.zone_b
+
+    def project(self, own: str):
+        return self.world.project_a if own == "own" else self.world.project_b
+
+    def visit(self, own: str):
+        return self.world.visit_a if own == "own" else self.world.visit_b
+
+    def officer(self, own: str):
+        return self.world.officer_a if own == "own" else self.world.officer_b
+
+    @cached_property
+    def enterprises(self) -> dict:
+        """A firm local to each zone (the library is city-wide: both are visible to everyone)."""
+        made = {"own": f.make_enterprise(self.world.admin, name="甲园区在园矩阵企业有限公司", zone_id=self.world.zone_a.id),
+                "other": f.make_enterprise(self.world.admin, name="乙园区在园矩阵企业有限公司", zone_id=self.world.zone_b.id)}
+        db.session.commit()
+        return made
+
+    def enterprise(self, own: str):
+        return self.enterprises[own]
+
+    @cached_property
+    def contacts(self) -> dict:
+        from crm.services.enterprises import add_contact
+
+        made = {own: add_contact(self.world.admin, self.enterprise(own), {"name": f"联系人{own}"}) for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def signed(self) -> bool:
+        """Both zones' projects signed on the first of this month (funds and contract need it)."""
+        from crm.services.projects import change_stage
+
+        for own in ("own", "other"):
+            change_stage(self.officer(own), self.project(own), "签约", contract_investment=1000,
+                         on_date=TODAY.replace(day=1))
+        db.session.commit()
+        return True
+
+    @cached_property
+    def funds(self) -> dict:
+        """A funds entry on each zone's (signed) project."""
+        from crm.services.ledger import add_funds
+
+        assert self.signed
+        made = {own: add_funds(self.officer(own), self.project(own), TODAY.replace(day=1), 100)
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def deleted_projects(self) -> dict:
+        from crm.services.records import soft_delete
+
+        made = {}
+        for own in ("own", "other"):
+            project = f.make_project(self.officer(own), self.enterprise(own), name=f"回收站项目{own}")
+            soft_delete(self.officer(own), project)
+            made[own] = project
+        db.session.commit()
+        return made
+
+    @cached_property
+    def batches(self) -> dict:
+        from crm.models import ImportBatch
+
+        made = {}
+        for own in ("own", "other"):
+            batch = ImportBatch(zone_id=self.zone(own).id, actor_id=self.officer(own).id, kind="enterprises",
+                                filename="台账.xlsx", row_count=0, changes={"created": {}, "updated": {}})
+            db.session.add(batch)
+            made[own] = batch
+        db.session.commit()
+        return made
+
+    @cached_property
+    def conflict(self):
+        """project_b was reported after project_a for the same firm: the world holds an open conflict."""
+        from crm.models import FirstReportConflict
+
+        return db.session.scalars(select(FirstReportConflict).order_by(FirstReportConflict.id)).first()
+
+    @cached_property
+    def merge(self):
+        from crm.services.duplicates import merge_enterprises
+
+        duplicate = f.make_enterprise(self.world.admin, name="江苏宏达铝业股份有限公司")
+        record = merge_enterprises(self.world.admin, self.world.enterprise, duplicate)
+        db.session.commit()
+        return record
+
+    @cached_property
+    def segments(self):
+        from crm.models import Chain, Segment
+
+        return list(db.session.scalars(
+            select(Segment).join(Chain, Segment.chain_id == Chain.id).where(Chain.code == CHAIN)
+            .order_by(Segment.sort_order, Segment.id)))
+
+    @cached_property
+    def link(self):
+        from crm.models import SegmentLink
+
+        ids = [s.id for s in self.segments]
+        return db.session.scalars(select(SegmentLink).where(SegmentLink.from_segment_id.in_(ids))
+                                  .order_by(SegmentLink.id)).first()
+
+    @cached_property
+    def unlinked_pair(self) -> tuple[str, str]:
+        """Two segments of the chain with no link from the first to the second."""
+        from crm.models import SegmentLink
+
+        linked = set(db.session.execute(select(SegmentLink.from_segment_id, SegmentLink.to_segment_id)).all())
+        for a in self.segments:
+            for b in self.segments:
+                if a.id != b.id and (a.id, b.id) not in linked:
+                    return a.code, b.code
+        raise AssertionError("every pair of segments is linked")
+
+    # --- uploads waiting between the import steps -------------------------------------------
+    @cached_property
+    def uploads(self) -> dict:
+        """An upload per signed-in role ("own": the caller's own) and officer_b's ("other")."""
+        from crm.imports.views import _save_upload
+        from tests.imports.builders import xlsx
+
+        data = xlsx([["项目名称", "企业名称", "阶段"], ["矩阵导入项目", "矩阵导入企业有限公司", "线索"]])
+        users = {"officer_a": self.world.officer_a, "chief_a": self.world.chief_a,
+                 "viewer_a": self.world.viewer_a, "admin": self.world.admin, "other": self.world.officer_b}
+        tokens = {}
+        with self.app.test_request_context():
+            for who, user in users.items():
+                zone = self.world.zone_b if who == "other" else self.world.zone_a
+                tokens[who] = _save_upload(data, {
+                    "uploader_id": user.id, "zone_id": zone.id, "kind": "projects", "filename": "矩阵台账.xlsx",
+                    "local": False, "mapping": None, "created_at": _now_iso(),
+                })
+        return tokens
+
+    def token(self, role: str, own: str) -> str:
+        if own == "other":
+            return self.uploads["other"]
+        return self.uploads.get(role, self.uploads["officer_a"])
+
+    # --- a path ------------------------------------------------------------------------------
+    def path(self, template: str, role: str, own: str) -> str:
+        values = {}
+        if "{project}" in template:
+            values["project"] = self.project(own).id
+        if "{visit}" in template:
+            values["visit"] = self.visit(own).id
+        if "{enterprise}" in template:
+            values["enterprise"] = self.enterprise(own).id
+        if "{world_enterprise}" in template:
+            values["world_enterprise"] = self.world.enterprise.id
+        if "{zone}" in template:
+            values["zone"] = self.zone(own).id
+        if "{user}" in template:
+            values["user"] = self.officer(own).id
+        if "{contact}" in template:
+            values["contact"] = self.contacts[own].id
+        if "{funds}" in template:
+            values["funds"] = self.funds[own].id
+        if "{deleted_project}" in template:
+            values["deleted_project"] = self.deleted_projects[own].id
+        if "{batch}" in template:
+            values["batch"] = self.batches[own].id
+        if "{conflict}" in template:
+            values["conflict"] = self.conflict.id
+        if "{merge}" in template:
+            values["merge"] = self.merge.id
+        if "{link}" in template:
+            values["link"] = self.link.id
+        if "{segment}" in template:
+            values["segment"] = self.segments[0].id
+        if "{seg}" in template:
+            values["seg"] = self.segments[0].code
+        if "{token}" in template:
+            values["token"] = self.token(role, own)
+        return template.format(chain=CHAIN, month=MONTH, **values)
+
+
+def _now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat()
+
+
+def small_ledger() -> bytes:
+    from tests.imports.builders import xlsx
+
+    return xlsx([["企业名称", "统一社会信用代码"], ["矩阵上传企业有限公司", None]])
+
+
+# --- plausible bodies: what the page's own form would send ------------------------------------
+def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
+    """The body a person using the page would post (for ``role``, on the ``own``/``other`` record)."""
+    w = t.world
+    token = uuid.uuid4().hex
+    zone = t.zone(own)
+    if endpoint == "auth.login":
+        return {"username": "officer_a", "password": PASSWORD}
+    if endpoint == "auth.two_factor":
+        return {"code": "123456"}
+    if endpoint == "auth.change_password":
+        return {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    if endpoint == "auth.two_factor_confirm":
+        return {"code": "123456"}
+    if endpoint == "auth.two_factor_disable":
+        return {"password": PASSWORD, "code": "123456"}
+    if endpoint == "admin.new_user":
+        return {"username": "matrix_new", "display_name": "矩阵新用户", "role": "officer",
+                "zone_ids": [w.zone_a.id], "password": NEW_PASSWORD}
+    if endpoint == "admin.edit_user":
+        user = t.officer(own)
+        return {"display_name": user.display_name, "role": user.role, "zone_ids": user.zone_ids, "active": "y"}
+    if endpoint == "admin.zone_two_factor":
+        return {"require_2fa_privileged": ""}
+    if endpoint == "admin.decide_first_report":
+        return {"winner": w.project_a.id, "reason": "甲园区首报在先"}
+    if endpoint == "chains.mapping_page":
+        segment = t.segments[0].id
+        return {"segment_ids": [segment], "primary": [segment]}
+    if endpoint == "chains.edit_chain":
+        source, target = t.unlinked_pair
+        return {"from_code": source, "to_code": target}
+    if endpoint == "chains.edit_segment":
+        s = t.segments[0]
+        return {"name": s.name, "name_en": s.name_en or "", "tier": s.tier, "value_add": s.value_add,
+                "products": "、".join(s.products or []), "keywords": "、".join(s.keywords or [])}
+    if endpoint == "enterprises.new":
+        return {"name": f"矩阵新建企业{token[:6]}有限公司", "zone_id": 0, "submission_token": token}
+    if endpoint == "enterprises.edit":
+        e = t.enterprise(own)
+        return {"name": e.name, "zone_id": e.zone_id or 0, "version": e.version}
+    if endpoint == "enterprises.add_contact":
+        return {"name": "矩阵联系人", "title": "总经理"}
+    if endpoint == "enterprises.merge":
+        return {"survivor_id": t.enterprise("other" if own == "own" else "own").id}
+    if endpoint == "imports.index":
+        from io import BytesIO
+
+        return {"file": (BytesIO(small_ledger()), "台账.xlsx"), "kind": "enterprises", "zone_id": zone.id}
+    if endpoint == "imports.save_mapping":
+        return {"col_0": "name", "col_1": "enterprise_name", "col_2": "stage"}
+    if endpoint == "projects.new":
+        return {"name": "矩阵新建项目", "source": "其他", "priority": "中", "zone_id": w.zone_a.id,
+                "owner_id": w.officer_a.id, "submission_token": token}
+    if endpoint == "projects.edit":
+        p = t.project(own)
+        return {"name": p.name, "source": p.source, "priority": p.priority, "owner_id": p.owner_id,
+                "version": p.version}
+    if endpoint == "projects.change_stage":
+        p = t.project(own)
+        return {"stage": "接洽", "version": p.version, "note": "矩阵推进"}
+    if endpoint in ("projects.contract", "projects.add_funds", "projects.add_increase"):
+        assert t.signed  # what these forms record exists only for a signed project
+    if endpoint == "projects.contract":
+        p = t.project(own)
+        return {"contract_investment": "1000", "version": p.version}
+    if endpoint == "projects.add_funds":
+        return {"month": MONTH, "amount": "10"}  # after the signing; the month has no entry yet
+    if endpoint == "projects.add_increase":
+        return {"signed_date": TODAY.isoformat(), "amount": "10"}
+    if endpoint == "reports.zone_settings":
+        return {"year": TODAY.year, "signed_count": "5", "signed_amount": "1000", "register_rate": "90",
+                "start_rate": "60", "production_rate": "30", "funds_rate": "20"}
+    if endpoint == "visits.new":
+        return {"project_id": 0, "kind": "上门拜访", "visit_date": TODAY.isoformat(), "summary": "矩阵走访",
+                "zone_id": w.zone_a.id, "submission_token": token}
+    if endpoint == "visits.edit":
+        v = t.visit(own)
+        return {"kind": v.kind, "visit_date": v.visit_date.isoformat(), "summary": v.summary, "version": v.version}
+    return {}  # a button: only the CSRF token (off in these tests)
