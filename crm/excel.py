@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 # Characters that make a spreadsheet treat a text cell as a formula (CSV/formula injection).
@@ -19,6 +21,16 @@ DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 
 
+@dataclass(frozen=True)
+class CellStyle:
+    """The look of a header, title or total cell; None leaves openpyxl's default."""
+
+    font: Font | None = None
+    fill: PatternFill | None = None
+    border: Border | None = None
+    alignment: Alignment | None = None
+
+
 def safe_value(value):
     """Text without the control characters openpyxl refuses; other types unchanged."""
     if value is None or isinstance(value, (bool, int, float, Decimal, date, datetime)):
@@ -30,7 +42,7 @@ def is_formula_like(value) -> bool:
     return isinstance(value, str) and value.startswith(_FORMULA_START)
 
 
-def cell(sheet, value, *, number_format: str | None = None, style=None):
+def cell(sheet, value, *, number_format: str | None = None, style: CellStyle | None = None):
     """A write-only cell whose text is always data: formula-like text is stored as a quoted string."""
     value = safe_value(value)
     if number_format is None and style is None and not is_formula_like(value):

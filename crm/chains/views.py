@@ -24,6 +24,7 @@ from crm.services import chain_analysis as analysis
 from crm.services import chain_mapping as mapping
 from crm.services import chains as chain_service
 from crm.services.chain_analysis import NotFound
+from crm.services.chain_report_export import report_workbook
 from crm.views import saving
 
 bp = Blueprint("chains", __name__, url_prefix="/chains")
@@ -154,7 +155,7 @@ def gaps(code):
 @bp.route("/<code>/gaps.xlsx")
 def gaps_xlsx(code):
     report = _analyse(code, _zone_arg())
-    content = analysis.report_workbook(report, analysis.report_targets(current_user, report))
+    content = report_workbook(report, analysis.report_targets(current_user, report))
     filename = f"{report.chain['name']}产业链缺口报告-{report.scope_label}-{report.generated_at:%Y%m%d}.xlsx"
     return Response(
         content,

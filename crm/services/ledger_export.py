@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from sqlalchemy import func, select
 
-from crm.excel import DATE_FORMAT, INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, cell, display_width, set_widths
+from crm.excel import DATE_FORMAT, CellStyle, INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, cell, display_width, set_widths
 from crm.extensions import db
 from crm.formatting import LOCAL_TZ
 from crm.models import FundsInPlace, Project, User, Visit, Zone
@@ -41,14 +41,10 @@ class Column:
     width: int | None = None  # fixed width; otherwise measured
 
 
-class _Style:
-    def __init__(self, font=None, fill=None, border=None, alignment=None):
-        self.font, self.fill, self.border, self.alignment = font, fill, border, alignment
-
-
-HEADER_STYLE = _Style(HEADER_FONT, HEADER_FILL, HEADER_BORDER, Alignment(horizontal="center", vertical="center", wrap_text=True))
-TITLE_STYLE = _Style(TITLE_FONT)
-TOTAL_STYLE = _Style(TOTAL_FONT)
+HEADER_STYLE = CellStyle(HEADER_FONT, HEADER_FILL, HEADER_BORDER,
+                         Alignment(horizontal="center", vertical="center", wrap_text=True))
+TITLE_STYLE = CellStyle(TITLE_FONT)
+TOTAL_STYLE = CellStyle(TOTAL_FONT)
 
 
 def month_bounds(month: str) -> tuple[date, date]:
