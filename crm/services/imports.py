@@ -631,6 +631,10 @@ def _person(plan: ImportPlan, row: _Parsed, kind: str, field_name: str, actor, s
     if actor.role == "officer" and user.id != actor.id:
         plan.problem(row.number, column, f"招商专员只能导入本人负责的记录，{label}须为本人（{actor.display_name}）", text)
         return False
+    if kind == "projects" and user.role not in ("officer", "chief"):
+        # The project service's rule: a project's owner is one of the zone's promotion staff.
+        plan.problem(row.number, column, f"请填写{label}：项目负责人须为本园区的招商人员", text)
+        return False
     if user.role != "admin" and (writable_zone_ids(user) or [None])[0] != staff.zone.id:
         plan.problem(row.number, column, f"{user.display_name}的首个所属园区不是“{staff.zone.name}”，系统无法以其名义写入本园区", text)
         return False

@@ -163,14 +163,17 @@ class Targets:
         from crm.imports.views import _save_upload
         from tests.imports.builders import xlsx
 
-        data = xlsx([["项目名称", "企业名称", "阶段"], ["矩阵导入项目", "矩阵导入企业有限公司", "线索"]])
+        plain = xlsx([["项目名称", "企业名称", "阶段"], ["矩阵导入项目", "矩阵导入企业有限公司", "线索"]])
+        # The admin imports for the zone's staff: a project's owner must be one of them.
+        with_owner = xlsx([["项目名称", "企业名称", "阶段", "负责人"],
+                           ["矩阵导入项目", "矩阵导入企业有限公司", "线索", self.world.officer_a.display_name]])
         users = {"officer_a": self.world.officer_a, "chief_a": self.world.chief_a,
                  "viewer_a": self.world.viewer_a, "admin": self.world.admin, "other": self.world.officer_b}
         tokens = {}
         with self.app.test_request_context():
             for who, user in users.items():
                 zone = self.world.zone_b if who == "other" else self.world.zone_a
-                tokens[who] = _save_upload(data, {
+                tokens[who] = _save_upload(with_owner if who == "admin" else plain, {
                     "uploader_id": user.id, "zone_id": zone.id, "kind": "projects", "filename": "矩阵台账.xlsx",
                     "local": False, "mapping": None, "created_at": _now_iso(),
                 })

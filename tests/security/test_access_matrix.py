@@ -159,11 +159,7 @@ REFUSED_ON_PURPOSE = {
     "auth.two_factor_confirm": "the matrix has no authenticator app: its made-up code is refused",
 }
 # Cases that answer as the matrix says but show a bug; strict, so a fix makes them fail until removed.
-KNOWN_BUGS = {
-    ("imports.commit", "own", "admin"): (
-        "crm/services/imports.py _person(): an admin's projects ledger without a 负责人 column passes the dry "
-        "run with the admin as owner, then create_project refuses the admin as owner at commit"),
-}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}  # (endpoint, ownership, role) → reason, while a fix is pending
 
 RULES = _rules()
 CASES = [
