@@ -98,12 +98,11 @@ def floor_my_work(conn, ctx) -> None:
         _zp(ctx, u=ctx["user_id"], t=today), _exp(ctx))
     run(conn, steps + " AND v.next_step_due >= :t AND v.next_step_due <= :t2 ORDER BY v.next_step_due, v.id LIMIT 100",
         _zp(ctx, u=ctx["user_id"], t=today, t2=today + timedelta(days=14)), _exp(ctx))
-    run(conn, f"""SELECT p.*, e.name AS enterprise, lv.last_visit, z.stale_lead_days FROM projects p
-        JOIN zones z ON z.id = p.zone_id JOIN enterprises e ON e.id = p.enterprise_id
-        LEFT JOIN (SELECT project_id, max(visit_date) AS last_visit FROM visits
-                   WHERE deleted_at IS NULL AND project_id IS NOT NULL GROUP BY project_id) lv ON lv.project_id = p.id
+    run(conn, f"""SELECT p.*, e.name AS enterprise, z.stale_lead_days,
+        (SELECT max(v.visit_date) FROM visits v WHERE v.project_id = p.id AND v.deleted_at IS NULL) AS last_visit
+        FROM projects p JOIN zones z ON z.id = p.zone_id JOIN enterprises e ON e.id = p.enterprise_id
         WHERE p.deleted_at IS NULL AND p.owner_id = :u AND p.stage IN :leads{_zone_clause(ctx, 'p.zone_id')}
-        ORDER BY lv.last_visit IS NOT NULL, lv.last_visit, p.id""",
+        ORDER BY last_visit IS NOT NULL, last_visit, p.id""",
         _zp(ctx, u=ctx["user_id"], leads=list(LEADS)), _exp(ctx, "leads"))
     run(conn, f"SELECT stage, count(*) FROM projects WHERE deleted_at IS NULL AND owner_id = :u"
               f"{_zone_clause(ctx, 'zone_id')} GROUP BY stage", _zp(ctx, u=ctx["user_id"]), _exp(ctx))
@@ -148,9 +147,9 @@ def floor_dashboard(conn, ctx) -> None:
     if ctx["zones"] is None:
         run(conn, f"SELECT z.id, z.name, count(*), sum({active}), sum({signed_amount}) FROM projects x "
                   "JOIN zones z ON z.id = x.zone_id WHERE x.deleted_at IS NULL GROUP BY z.id, z.name ORDER BY z.id")
-    run(conn, f"""SELECT p.created_at, lv.last_visit, z.stale_lead_days FROM projects p JOIN zones z ON z.id = p.zone_id
-        LEFT JOIN (SELECT project_id, max(visit_date) AS last_visit FROM visits
-                   WHERE deleted_at IS NULL AND project_id IS NOT NULL GROUP BY project_id) lv ON lv.project_id = p.id
+    run(conn, f"""SELECT p.created_at, z.stale_lead_days,
+        (SELECT max(v.visit_date) FROM visits v WHERE v.project_id = p.id AND v.deleted_at IS NULL) AS last_visit
+        FROM projects p JOIN zones z ON z.id = p.zone_id
         WHERE p.deleted_at IS NULL AND p.stage IN :leads{zones}""", _zp(ctx, leads=list(LEADS)), _exp(ctx, "leads"))
     run(conn, "SELECT count(*) FROM visits v WHERE v.deleted_at IS NULL AND v.next_step_due < :t "
               f"AND v.next_step_done_at IS NULL AND v.next_step != ''{_zone_clause(ctx, 'v.zone_id')}",
