@@ -5,7 +5,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, Request, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +15,17 @@ from config import BASE_DIR, CONFIGS, INSTANCE_DIR
 from crm.extensions import csrf, db, login_manager, migrate
 from crm.security import register_security_headers
 from crm.services.errors import StaleEdit
+
+# Only the ledger upload may send a large body; every other form is held to MAX_FORM_MEMORY_SIZE.
+UPLOAD_ENDPOINTS = {"imports.index"}
+
+
+class CrmRequest(Request):
+    @property
+    def max_content_length(self) -> int | None:
+        config = current_app.config
+        return config["MAX_CONTENT_LENGTH"] if self.endpoint in UPLOAD_ENDPOINTS else config["MAX_FORM_MEMORY_SIZE"]
+
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz"}
 
@@ -26,6 +37,7 @@ def create_app(config_name: str = "development", overrides: dict[str, Any] | Non
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(INSTANCE_DIR),
     )
+    app.request_class = CrmRequest
     config_class = CONFIGS[config_name]
     app.config.from_object(config_class)
     app.config.update(overrides or {})

@@ -12,8 +12,8 @@ from openpyxl.utils import get_column_letter
 
 # Characters that make a spreadsheet treat a text cell as a formula (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-# openpyxl refuses these control characters in cell text.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+# openpyxl refuses these control characters; U+FFFE/U+FFFF and lone surrogates make the file unreadable.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037\ud800-\udfff\ufffe\uffff]")
 
 MONEY_FORMAT = "#,##0.00"
 INTEGER_FORMAT = "#,##0"

@@ -117,7 +117,7 @@ def index():
         upload = form.file.data
         settings = limits(current_app.config)
         data = upload.read(settings["max_bytes"] + 1)
-        filename = (upload.filename or "upload").strip()[:255]
+        filename = _display_name(upload.filename)
         try:
             import_service.check_access(current_user, zone)
             read_table(data, filename, kind=form.kind.data, **settings)
@@ -264,3 +264,12 @@ def revert(batch_id):
             db.session.commit()
             flash(f"导入批次 #{batch.id} 已撤销：新建的记录已移入回收站，更新的字段已恢复", "success")
     return redirect(url_for("imports.batch", batch_id=batch_id))
+
+
+def _display_name(raw: str | None) -> str:
+    """The upload's name, at most 255 characters, keeping its extension (which decides the parser)."""
+    name = (raw or "upload").strip()
+    stem, dot, extension = name.rpartition(".")
+    if len(name) <= 255 or not dot or len(extension) > 10:
+        return name[:255]
+    return f"{stem[: 254 - len(extension)]}.{extension}"

@@ -14,6 +14,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,6 +34,15 @@ MAX_COLUMNS = 200
 MAX_MERGES = 20000
 HEADER_SEARCH_ROWS = 10
 MAX_SHEETS = 30
+# openpyxl reads the shared strings, workbook.xml and each worksheet row whole: bound them before it does.
+MAX_SHARED_STRINGS = 500_000
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+MAX_PART_BYTES = 4 * 1024 * 1024
+MAX_ROW_BYTES = 1024 * 1024
+MAX_OUTSIDE_ROWS_BYTES = 2 * 1024 * 1024
+_SI_TAG = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_ROW_TAG = re.compile(rb"<(/?)(?:\w+:)?row[\s>/]")
+TOO_LARGE_PART = "文件结构异常（单个部件或单行内容过大），已拒绝：请在 Excel 中打开并另存为 .xlsx 后再导入"
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -320,6 +330,65 @@ def _inspect_zip(data: bytes) -> None:
         raise ImportRefused(NOT_XLSX)
     if b"macroenabled" in archive.read(content_types).lower():
         raise ImportRefused(MACRO)
+    _inspect_parts(archive, infos)
+
+
+def _inspect_parts(archive, infos) -> None:
+    """Refuse parts openpyxl would hold whole in memory: huge shared strings, XML parts or rows."""
+    for info in infos:
+        name = info.filename.lower()
+        if not name.endswith((".xml", ".rels")):
+            continue
+        if name.startswith("xl/worksheets/"):
+            _inspect_sheet(archive, info)
+        elif name.endswith("sharedstrings.xml"):
+            _inspect_shared_strings(archive, info)
+        elif info.file_size > MAX_PART_BYTES:
+            raise ImportRefused(TOO_LARGE_PART)
+
+
+def _part_chunks(archive, info, size: int = 1 << 20):
+    try:
+        with archive.open(info) as source:
+            while chunk := source.read(size):
+                yield chunk
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise ImportRefused(NOT_XLSX) from error
+
+
+def _inspect_shared_strings(archive, info) -> None:
+    if info.file_size > MAX_SHARED_STRINGS_BYTES:
+        raise ImportRefused(TOO_LARGE_PART)
+    count, tail = 0, b""
+    for chunk in _part_chunks(archive, info):
+        text = tail + chunk
+        count += len(_SI_TAG.findall(text)) - len(_SI_TAG.findall(tail))
+        tail = text[-16:]
+        if count > MAX_SHARED_STRINGS:
+            raise ImportRefused(TOO_LARGE_PART)
+
+
+def _inspect_sheet(archive, info) -> None:
+    """Stream the sheet's XML: no single row, and no stretch between rows, may exceed its bound."""
+    read, last, start, in_row, outside, tail = 0, -1, 0, False, 0, b""
+    for chunk in _part_chunks(archive, info):
+        text = tail + chunk
+        base = read - len(tail)
+        for match in _ROW_TAG.finditer(text):
+            at = base + match.start()
+            if at <= last:
+                continue
+            last = at
+            if in_row and at - start > MAX_ROW_BYTES:
+                raise ImportRefused(TOO_LARGE_PART)
+            if not in_row:
+                outside += at - start
+            start, in_row = at, not match.group(1)
+        read += len(chunk)
+        tail = text[-32:]
+        open_part = read - start
+        if (in_row and open_part > MAX_ROW_BYTES) or (not in_row and outside + open_part > MAX_OUTSIDE_ROWS_BYTES):
+            raise ImportRefused(TOO_LARGE_PART)
 
 
 def _read_xlsx(data: bytes, max_rows: int, kind: str | None, wanted: str | None) -> tuple[list, list, str]:
@@ -426,7 +495,7 @@ def _read_csv(data: bytes, max_rows: int) -> list[tuple[int, list]]:
                 raise ImportRefused(f"第 {number} 行超过 {MAX_COLUMNS} 列，请只保留台账所需的列")
             rows.append((number, cleaned))
     except csv.Error as error:
-        raise ImportRefused(f"CSV 格式有误：{error}") from error
+        raise ImportRefused("CSV 格式有误：某个单元格过长或引号不成对，请用 Excel 打开后另存为 .xlsx 再导入") from error
     return rows
 
 
