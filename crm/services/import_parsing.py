@@ -438,14 +438,9 @@ def _sheet_rows(sheet, max_rows: int, limit_raw: int | None = None):
             if limit_raw:
                 return
             raise ImportRefused(f"表格行数（含空行）超过上限 {max_rows} 行，请删除空行或拆分后分批导入")
-        cleaned = [_clean_cell(v) for v in values]
-        while cleaned and cleaned[-1] is None:
-            cleaned.pop()
-        if not cleaned:
-            continue
-        if len(cleaned) > MAX_COLUMNS:
-            raise ImportRefused(f"第 {number} 行超过 {MAX_COLUMNS} 列，请只保留台账所需的列")
-        yield number, cleaned
+        cleaned = _clean_row(number, values)
+        if cleaned:
+            yield number, cleaned
 
 
 _MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]{1,3}[0-9]+:[A-Z]{1,3}[0-9]+)\"")
@@ -486,14 +481,9 @@ def _read_csv(data: bytes, max_rows: int) -> list[tuple[int, list]]:
         for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
             if number > max_rows * 3 + HEADER_SEARCH_ROWS + 1000:
                 raise ImportRefused(f"表格行数（含空行）超过上限 {max_rows} 行，请删除空行或拆分后分批导入")
-            cleaned = [_clean_cell(v) for v in values]
-            while cleaned and cleaned[-1] is None:
-                cleaned.pop()
-            if not cleaned:
-                continue
-            if len(cleaned) > MAX_COLUMNS:
-                raise ImportRefused(f"第 {number} 行超过 {MAX_COLUMNS} 列，请只保留台账所需的列")
-            rows.append((number, cleaned))
+            cleaned = _clean_row(number, values)
+            if cleaned:
+                rows.append((number, cleaned))
     except csv.Error as error:
         raise ImportRefused("CSV 格式有误：某个单元格过长或引号不成对，请用 Excel 打开后另存为 .xlsx 再导入") from error
     return rows
@@ -528,6 +518,16 @@ def _clean_cell(value: Any) -> Any:
 
 
 # 合计, or 合计（12 项） as this application's own ledger writes it.
+def _clean_row(number: int, values) -> list:
+    """A row's cleaned cells without trailing blanks (empty for a blank row); too wide a row is refused."""
+    cleaned = [_clean_cell(v) for v in values]
+    while cleaned and cleaned[-1] is None:
+        cleaned.pop()
+    if len(cleaned) > MAX_COLUMNS:
+        raise ImportRefused(f"第 {number} 行超过 {MAX_COLUMNS} 列，请只保留台账所需的列")
+    return cleaned
+
+
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|总合计)(\(.*\))?$")
 _NOTE_PREFIXES = ("注:", "注：", "说明:", "说明：", "填表说明", "备注:", "备注：", "填报说明")
 
