@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.models import (
     CapitalIncrease, Enterprise, EnterpriseSegment, FundsInPlace, Project, Segment, StageEvent, Visit, Zone, ZoneTarget,
 )
-from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES
+from crm.models.project import MILESTONE_COLUMNS, PIPELINE_STAGES, PROJECT_SOURCES
 from crm.models.visit import VISIT_KINDS
 from crm.services.names import normalize_name, pinyin_keys
 
@@ -184,7 +184,6 @@ def _walk_stages(rng, project, stage, started, owner) -> None:
         db.session.add(StageEvent(project_id=project.id, actor_id=owner.id, from_stage=previous, to_stage=current,
                                   note=note, at=datetime.combine(day, time(10), UTC)))
         if current == "签约":
-            project.signed_date = day
             project.contract_investment = project.planned_investment
             project.due_registered = day + timedelta(days=60)
             project.due_started = day + timedelta(days=180)
@@ -193,7 +192,7 @@ def _walk_stages(rng, project, stage, started, owner) -> None:
             project.annual_output_value = project.planned_investment * Decimal("1.5")
             project.annual_tax = project.planned_investment * Decimal("0.06")
             project.jobs = rng.randint(50, 800)
-        column = {"注册": "registered_date", "开工": "started_date", "投产": "production_date", "达产": "full_production_date"}.get(current)
+        column = MILESTONE_COLUMNS.get(current)
         if column:
             setattr(project, column, day)
         previous = current

@@ -40,7 +40,7 @@ from crm.models import (
 )
 from crm.models.enterprise import ENTERPRISE_TAGS
 from crm.models.project import (
-    PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, SIGNED_STAGES, STAGES,
+    MILESTONE_COLUMNS, PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, SIGNED_STAGES, STAGES,
 )
 from crm.models.visit import VISIT_KINDS
 from crm.permissions import can_write_zone, scope, writable_zone_ids
@@ -51,7 +51,7 @@ from crm.services.import_parsing import (  # noqa: F401 - callers import the who
     parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, to_halfwidth,
 )
 from crm.services.names import clean_uscc, normalize_name
-from crm.services.projects import MILESTONE_DATES, change_stage, create_project, update_project
+from crm.services.projects import change_stage, create_project, update_project
 from crm.services.visits import create_visit
 
 KINDS = ("enterprises", "projects", "visits")
@@ -97,8 +97,8 @@ REQUIRED = {
     "projects": ("name", "enterprise_name"),
     "visits": ("enterprise_name", "visit_date"),
 }
-MILESTONE_FIELDS = {"注册": "registered_date", "开工": "started_date", "投产": "production_date",
-                    "达产": "full_production_date"}
+# Milestones after signing: the stage and the column (and ledger field) of its date.
+MILESTONE_FIELDS = {stage: column for stage, column in MILESTONE_COLUMNS.items() if stage != "签约"}
 STAGE_ALIASES = {
     "在谈": "洽谈", "谈判": "洽谈", "洽谈中": "洽谈", "商谈": "洽谈", "在建": "开工", "建设中": "开工",
     "暂缓": "搁置", "暂停": "搁置", "放弃": "终止", "信息": "线索", "线索信息": "线索", "初步接洽": "接洽",
@@ -798,7 +798,7 @@ def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tup
     for stage, name in order:
         value = v.get(name) if (name != "signed_date" or signing) else signed_date
         if value is None and project is not None:
-            value = getattr(project, MILESTONE_DATES[stage])
+            value = getattr(project, MILESTONE_COLUMNS[stage])
         if value is None:
             continue
         if latest and value < latest[1] and v.get(name):
@@ -811,7 +811,7 @@ def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tup
     if target == current:
         return [], notes
     steps: list[Step] = []
-    known = [getattr(project, column) for column in MILESTONE_DATES.values()] if project else []
+    known = [getattr(project, column) for column in MILESTONE_COLUMNS.values()] if project else []
     last_date = max((d for d in known if d), default=None)
     if signing:
         steps.append(Step("签约", v["signed_date"], True, v["contract_investment"]))
@@ -1002,7 +1002,7 @@ class _Writer:
                          contract_investment=step.contract_investment)
             if step.stage in MILESTONE_FIELDS and not step.dated:
                 # Reached on a date the ledger does not give: keep it unknown rather than invent one.
-                setattr(project, MILESTONE_DATES[step.stage], None)
+                setattr(project, MILESTONE_COLUMNS[step.stage], None)
         db.session.flush()
 
     def _visit(self, action: RowAction) -> None:

@@ -15,16 +15,13 @@ from sqlalchemy import and_, func, select
 
 from crm.extensions import db
 from crm.models import CapitalIncrease, FundsInPlace, Project, User, Zone, ZoneTarget
-from crm.models.project import PIPELINE_STAGES
+from crm.models.project import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.permissions import scope
 from crm.services.errors import ServiceError, check_version
 
 # Stage reached → the actual-date column that proves it, and the contract due date it is held to.
-MILESTONES = (
-    ("注册", "registered_date", "due_registered", "超期未注册"),
-    ("开工", "started_date", "due_started", "超期未开工"),
-    ("投产", "production_date", "due_production", "超期未投产"),
-    ("达产", "full_production_date", "due_full_production", "超期未达产"),
+MILESTONES = tuple(
+    (stage, MILESTONE_COLUMNS[stage], due, f"超期未{stage}") for stage, due in DUE_COLUMNS.items()
 )
 RATE_STAGES = {"register": "注册", "start": "开工", "production": "投产"}
 DEFAULT_TARGETS = {"register_rate": Decimal("0.9"), "start_rate": Decimal("0.6"),

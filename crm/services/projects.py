@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from crm.db import utcnow
 from crm.extensions import db
 from crm.models import Chain, Enterprise, FirstReportConflict, Project, Segment, StageEvent, User
-from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES, PRIORITIES, SIDE_STAGES, STAGES
+from crm.models.project import MILESTONE_COLUMNS, PIPELINE_STAGES, PROJECT_SOURCES, PRIORITIES, SIDE_STAGES, STAGES
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.services.enterprises import search_condition
 from crm.services.errors import ServiceError, check_version
@@ -19,14 +19,6 @@ from crm.services.first_report import flag_if_held
 EDITABLE_FIELDS = (
     "name", "planned_investment", "land_area", "source", "priority", "confidential", "description",
 )
-# The actual date each stage records, and the contract due date it is measured against.
-MILESTONE_DATES = {
-    "签约": "signed_date",
-    "注册": "registered_date",
-    "开工": "started_date",
-    "投产": "production_date",
-    "达产": "full_production_date",
-}
 
 
 def _check_amount(value, field: str, label: str) -> None:
@@ -150,13 +142,13 @@ def _record_milestones(project: Project, to_stage: str, on_date: date, contract_
         raise ServiceError("日期不能晚于今天", field="on_date")
     earlier = [
         getattr(project, column)
-        for stage, column in MILESTONE_DATES.items()
+        for stage, column in MILESTONE_COLUMNS.items()
         if _stage_index(stage) < _stage_index(to_stage)
     ]
     latest = max((d for d in earlier if d), default=None)
     if latest and on_date < latest:
         raise ServiceError(f"{to_stage}日期不能早于前一节点日期 {latest.isoformat()}", field="on_date")
-    column = MILESTONE_DATES[to_stage]
+    column = MILESTONE_COLUMNS[to_stage]
     # A project counts once, at its first signing: a later re-signing keeps the first date.
     if not (to_stage == "签约" and project.signed_date):
         setattr(project, column, on_date)
