@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select, text
 
+from crm.services.ledger import month_bounds
+
 
 def _status_kib(field: str) -> int:
     try:
@@ -39,12 +41,6 @@ def _reset_peak() -> None:
             refs.write("5")  # resets VmHWM to the current RSS
     except OSError:
         pass
-
-
-def _month_bounds(month: str):
-    year, mon = (int(part) for part in month.split("-"))
-    start = date(year, mon, 1)
-    return start, date(year + (mon == 12), mon % 12 + 1, 1) - timedelta(days=1)
 
 
 FLOOR_SHEETS = {
@@ -83,7 +79,7 @@ def floor_export(conn, zones: list[int], month: str, out) -> int:
     """The same rows, plain values, one write-only sheet each; the query included."""
     from openpyxl import Workbook
 
-    start, end = _month_bounds(month)
+    start, end = month_bounds(month)
     from crm.formatting import LOCAL_TZ
 
     end_ts = datetime.combine(end + timedelta(days=1), datetime.min.time(), LOCAL_TZ)

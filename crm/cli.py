@@ -134,7 +134,8 @@ def ledger_group() -> None:
 def ledger_export(zone_ref: str | None, month: str, output: str) -> None:
     """Write one month's ledger workbook, for scheduled runs. Acts with the city admin's view."""
     from crm.models import User
-    from crm.services.ledger_export import export_ledger, month_bounds
+    from crm.services.ledger import month_bounds
+    from crm.services.ledger_export import export_ledger
 
     try:
         month_bounds(month)

@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -185,9 +183,9 @@ def add_funds(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     form = FundsForm()
     if form.validate_on_submit():
-        year, month = (int(part) for part in form.month.data.split("-"))
         with saving() as saved:
-            ledger.add_funds(current_user, project, date(year, month, 1), form.amount.data, form.note.data)
+            ledger.add_funds(current_user, project, ledger.month_bounds(form.month.data)[0], form.amount.data,
+                             form.note.data)
         if saved:
             flash("到资已登记", "success")
     else:

@@ -11,7 +11,8 @@ from crm.models import Zone, ZoneTarget
 from crm.permissions import can_see_zone, role_required
 from crm.reports.forms import ZoneSettingsForm
 from crm.services import ledger
-from crm.services.ledger_export import export_ledger, month_bounds
+from crm.services.ledger import month_bounds
+from crm.services.ledger_export import export_ledger
 from crm.views import saving, zone_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -7,7 +7,7 @@ in place ÷ contracted investment (with increases). Cumulative funds are always 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,14 @@ DEFAULT_TARGETS = {"register_rate": Decimal("0.9"), "start_rate": Decimal("0.6")
                    "production_rate": Decimal("0.3"), "funds_rate": Decimal("0.2")}
 COMMITMENT_FIELDS = ("contract_investment", "land_area", "annual_output_value", "annual_tax", "jobs",
                      "due_registered", "due_started", "due_production", "due_full_production")
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """'2026-03' → (2026-03-01, 2026-03-31). Raises ValueError for anything else."""
+    year, mon = (int(part) for part in month.split("-"))
+    start = date(year, mon, 1)
+    end = date(year + (mon == 12), mon % 12 + 1, 1) - timedelta(days=1)
+    return start, end
 
 
 def investment_per_mu(project: Project) -> Decimal | None:

@@ -22,6 +22,7 @@ from crm.models import FundsInPlace, Project, User, Visit, Zone
 from crm.models.project import ACTIVE_LEAD_STAGES
 from crm.permissions import scope, visible_zone_ids
 from crm.services import ledger
+from crm.services.ledger import month_bounds
 
 TITLE_FONT = Font(bold=True, size=14)
 HEADER_FONT = Font(bold=True)
@@ -45,14 +46,6 @@ HEADER_STYLE = CellStyle(HEADER_FONT, HEADER_FILL, HEADER_BORDER,
                          Alignment(horizontal="center", vertical="center", wrap_text=True))
 TITLE_STYLE = CellStyle(TITLE_FONT)
 TOTAL_STYLE = CellStyle(TOTAL_FONT)
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """'2026-03' → (2026-03-01, 2026-03-31). Raises ValueError for anything else."""
-    year, mon = (int(part) for part in month.split("-"))
-    start = date(year, mon, 1)
-    end = date(year + (mon == 12), mon % 12 + 1, 1) - timedelta(days=1)
-    return start, end
 
 
 def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = None,

@@ -1,7 +1,7 @@
 """The project pipeline: create, edit, move between stages, soft delete."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.services.enterprises import search_condition
 from crm.services.errors import ServiceError, check_version
 from crm.services.first_report import flag_if_held
+from crm.services.ledger import month_bounds, overdue_condition, reached_condition
 
 EDITABLE_FIELDS = (
     "name", "planned_investment", "land_area", "source", "priority", "confidential", "description",
@@ -228,8 +229,6 @@ def is_flagged(project: Project) -> bool:
 
 def _ledger_filters(stmt, filters: dict[str, Any]):
     """Filters behind the dashboard's figures: signed in a year or month, reached a stage, overdue."""
-    from crm.services.ledger import overdue_condition, reached_condition
-
     period = _period(filters.get("signed_year"), filters.get("signed_month"))
     if period:
         stmt = stmt.where(Project.signed_date.between(*period))
@@ -244,10 +243,7 @@ def _ledger_filters(stmt, filters: dict[str, Any]):
 def _period(year: str | None, month: str | None) -> tuple[date, date] | None:
     try:
         if month:
-            y, m = (int(part) for part in month.split("-"))
-            start = date(y, m, 1)
-            end = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
-            return start, end
+            return month_bounds(month)
         if year:
             return date(int(year), 1, 1), date(int(year), 12, 31)
     except ValueError:
