@@ -14,6 +14,7 @@ from crm.models import Chain, Project, Segment, User, Visit, Zone, project_segme
 from crm.models.project import ACTIVE_LEAD_STAGES, PIPELINE_STAGES, SIGNED_STAGES
 from crm.permissions import scope
 from crm.services import ledger
+from crm.services.my_work import idle_days, last_visit_date
 
 RATE_LABELS = (("register_rate", "注册率", "注册"), ("start_rate", "开工率", "开工"),
                ("production_rate", "投产率", "投产"), ("funds_rate", "到资率", None))
@@ -132,19 +133,12 @@ def _by_zone(base) -> list[dict]:
 
 def _stale_count(user: User, zone_ids, today: date) -> int:
     """Active leads with no visit within their zone's stale_lead_days."""
-    last_visit = (select(func.max(Visit.visit_date))
-                  .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
-                  .correlate(Project).scalar_subquery())
     rows = db.session.execute(
-        _projects(user, zone_ids).with_only_columns(Project.created_at, last_visit, Zone.stale_lead_days)
+        _projects(user, zone_ids).with_only_columns(Project.created_at, last_visit_date(), Zone.stale_lead_days)
         .join(Zone, Zone.id == Project.zone_id)
         .where(Project.stage.in_(ACTIVE_LEAD_STAGES))
     ).all()
-    count = 0
-    for created, last, days in rows:
-        reference = last or created.date()
-        count += (today - reference).days >= days
-    return count
+    return sum(idle_days(created, last, today) >= days for created, last, days in rows)
 
 
 def _overdue_next_steps(user: User, zone_ids, today: date) -> int:

@@ -39,12 +39,7 @@ def my_work(user: User, today: date | None = None) -> dict:
 
 def stale_leads(user: User, today: date) -> list[dict]:
     """My active leads with no visit in the zone's stale_lead_days (default 30), oldest contact first."""
-    # Per project, through ix_visits_project_id: reads this user's leads' visits, not the city's.
-    last_visit = (
-        select(func.max(Visit.visit_date))
-        .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
-        .correlate(Project).scalar_subquery().label("last_visit")
-    )
+    last_visit = last_visit_date().label("last_visit")
     stmt = (
         scope(select(Project, last_visit, Zone.stale_lead_days), Project, user)
         .join(Zone, Zone.id == Project.zone_id)
@@ -53,8 +48,7 @@ def stale_leads(user: User, today: date) -> list[dict]:
     )
     rows = []
     for project, last, days in db.session.execute(stmt):
-        reference = last or _as_date(project.created_at)
-        idle = (today - reference).days
+        idle = idle_days(project.created_at, last, today)
         if idle >= days:
             rows.append({"project": project, "last_visit": last, "idle_days": idle, "threshold": days})
         if len(rows) >= LIST_LIMIT:
@@ -70,5 +64,17 @@ def my_pipeline(user: User) -> list[dict]:
     return [{"stage": stage, "count": counts.get(stage, 0)} for stage in PIPELINE_STAGES + ("搁置", "终止")]
 
 
-def _as_date(value: datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
+def last_visit_date():
+    """A project's latest visit date, correlated per project: it reads that project's visits through
+    ix_visits_project_id, never an aggregate over the city's."""
+    return (
+        select(func.max(Visit.visit_date))
+        .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
+        .correlate(Project).scalar_subquery()
+    )
+
+
+def idle_days(created_at: datetime, last_visit: date | None, today: date) -> int:
+    """Days since the last visit, or since the lead was registered when it has never been visited."""
+    reference = last_visit or (created_at.date() if isinstance(created_at, datetime) else created_at)
+    return (today - reference).days
