@@ -562,14 +562,16 @@ class _Resolver:
         self.new_by_uscc: dict[str, EnterpriseRef] = {}
         self.new_by_key: dict[str, EnterpriseRef] = {}
 
-    def resolve(self, row: _Parsed) -> tuple[EnterpriseRef | None, str | None, str]:
+    def resolve(self, plan: ImportPlan, row: _Parsed, kind: str) -> tuple[EnterpriseRef | None, str]:
+        """The row's enterprise (matched or to be created) and how; None after reporting a problem."""
         name, uscc = row.values["enterprise_name"], row.values.get("uscc")
         existing, how, problem, note = self.library.match(name, uscc)
         if problem:
-            return None, problem, ""
+            plan.problem(row.number, row.column("uscc" if uscc else "enterprise_name", kind), problem, uscc or name)
+            return None, ""
         if existing is not None:
             return EnterpriseRef(existing.name, existing.uscc, existing.zone_id is not None, row.number,
-                                 enterprise_id=existing.id, how=how), None, _matched_text(existing, how, name)
+                                 enterprise_id=existing.id, how=how), _matched_text(existing, how, name)
         key = normalize_name(name)
         ref = self.new_by_uscc.get(uscc) if uscc else None
         if ref is None and key in self.new_by_key:
@@ -580,12 +582,12 @@ class _Resolver:
             if uscc and not ref.uscc:
                 ref.uscc = uscc
                 self.new_by_uscc[uscc] = ref
-            return ref, None, f"企业同第 {ref.first_row} 行（本次新建）"
+            return ref, f"企业同第 {ref.first_row} 行（本次新建）"
         ref = EnterpriseRef(name, uscc, bool(row.values.get("local")), row.number)
         if uscc:
             self.new_by_uscc[uscc] = ref
         self.new_by_key.setdefault(key, ref)
-        return ref, None, "；".join(filter(None, [f"新建企业“{name}”", note]))
+        return ref, "；".join(filter(None, [f"新建企业“{name}”", note]))
 
     @property
     def created(self) -> int:
@@ -665,10 +667,8 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         v = row.values
-        ref, problem, enterprise_text = resolver.resolve(row)
-        if problem:
-            plan.problem(row.number, row.column("uscc" if v.get("uscc") else "enterprise_name", "projects"), problem,
-                         v.get("uscc") or v["enterprise_name"])
+        ref, enterprise_text = resolver.resolve(plan, row, "projects")
+        if ref is None:
             continue
         name = v["name"]
         key = (ref.key, name)
@@ -851,10 +851,8 @@ def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, lo
     seen: dict[tuple, int] = {}
     for row in rows:
         v = row.values
-        ref, problem, enterprise_text = resolver.resolve(row)
-        if problem:
-            plan.problem(row.number, row.column("uscc" if v.get("uscc") else "enterprise_name", "visits"), problem,
-                         v.get("uscc") or v["enterprise_name"])
+        ref, enterprise_text = resolver.resolve(plan, row, "visits")
+        if ref is None:
             continue
         officer_id = _person(plan, row, "visits", "officer", actor, staff)
         if officer_id is False:
