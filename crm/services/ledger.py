@@ -115,26 +115,28 @@ class FundsStatus:
         return float(self.cumulative / self.committed) if self.committed else None
 
 
-def funds_by_project(project_ids: list[int], until: date | None = None) -> dict[int, Decimal]:
-    """Cumulative funds in place per project, in one grouped query."""
-    if not project_ids:
-        return {}
-    stmt = (select(FundsInPlace.project_id, func.sum(FundsInPlace.amount))
-            .where(FundsInPlace.project_id.in_(project_ids), FundsInPlace.deleted_at.is_(None))
-            .group_by(FundsInPlace.project_id))
-    if until is not None:
-        stmt = stmt.where(FundsInPlace.month <= until)
-    return {pid: Decimal(total or 0) for pid, total in db.session.execute(stmt)}
+def funds_by_project(project_ids, until: date | None = None) -> dict[int, Decimal]:
+    """Cumulative funds in place per project up to ``until``, in one grouped query.
+
+    ``project_ids`` is a list of ids or a SELECT of them (the export passes its project query).
+    """
+    return _sum_by_project(FundsInPlace.amount, FundsInPlace.month, project_ids, until)
 
 
-def increases_by_project(project_ids: list[int], until: date | None = None) -> dict[int, Decimal]:
-    if not project_ids:
+def increases_by_project(project_ids, until: date | None = None) -> dict[int, Decimal]:
+    """Capital increases per project signed up to ``until``, in one grouped query."""
+    return _sum_by_project(CapitalIncrease.amount, CapitalIncrease.signed_date, project_ids, until)
+
+
+def _sum_by_project(amount, dated, project_ids, until: date | None) -> dict[int, Decimal]:
+    if isinstance(project_ids, list) and not project_ids:
         return {}
-    stmt = (select(CapitalIncrease.project_id, func.sum(CapitalIncrease.amount))
-            .where(CapitalIncrease.project_id.in_(project_ids), CapitalIncrease.deleted_at.is_(None))
-            .group_by(CapitalIncrease.project_id))
+    model = amount.class_
+    stmt = (select(model.project_id, func.sum(amount))
+            .where(model.project_id.in_(project_ids), model.deleted_at.is_(None))
+            .group_by(model.project_id))
     if until is not None:
-        stmt = stmt.where(CapitalIncrease.signed_date <= until)
+        stmt = stmt.where(dated <= until)
     return {pid: Decimal(total or 0) for pid, total in db.session.execute(stmt)}
 
 

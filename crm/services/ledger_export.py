@@ -13,7 +13,7 @@ from typing import IO, Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crm.excel import DATE_FORMAT, CellStyle, INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, cell, display_width, set_widths
 from crm.extensions import db
@@ -74,7 +74,7 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
         .order_by(Project.zone_id, Project.stage, Project.id),
     )
     signed = projects(select(Project).where(Project.signed_date <= end, Project.stage != "终止"))
-    funds_until = funds_cumulative(signed, end)
+    funds_until = ledger.funds_by_project(signed.with_only_columns(Project.id), until=end)
     counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, signed_columns(funds_until),
                                      signed.order_by(Project.zone_id, Project.signed_date, Project.id))
     counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle, milestone_columns(funds_until, end),
@@ -95,18 +95,6 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
 
 def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
-
-
-def funds_cumulative(signed_stmt, until: date) -> dict[int, Decimal]:
-    """Cumulative funds per signed project up to ``until``, in one grouped query (ids as a subquery)."""
-    ids = signed_stmt.with_only_columns(Project.id).subquery()
-    rows = db.session.execute(
-        select(FundsInPlace.project_id, func.sum(FundsInPlace.amount))
-        .where(FundsInPlace.project_id.in_(select(ids.c.id)), FundsInPlace.deleted_at.is_(None),
-               FundsInPlace.month <= until)
-        .group_by(FundsInPlace.project_id)
-    )
-    return {pid: Decimal(total or 0) for pid, total in rows}
 
 
 def _rate(part, whole):
