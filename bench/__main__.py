@@ -177,8 +177,8 @@ def bench_gap(urls: dict, runs: int) -> dict:
     from bench.pages import _median_ms, bench_app, context
     from chains.analysis import analyse_gaps
     from crm.extensions import db
-    from crm.models import User
-    from crm.services import chain_analysis as ca
+    from crm.accounts.models import User
+    from crm.chains import gaps as ca
 
     out = {}
     for scale in ("zone", "city"):

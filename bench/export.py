@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select, text
 
-from crm.services.ledger import month_bounds
+from crm.inputs import month_bounds
 
 
 def _status_kib(field: str) -> int:
@@ -104,7 +104,7 @@ def floor_export(conn, zones: list[int], month: str, out) -> int:
 def worker(url: str, mode: str, month: str, username: str) -> dict:
     from crm import create_app
     from crm.extensions import db
-    from crm.models import User
+    from crm.accounts.models import User
 
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -116,7 +116,7 @@ def worker(url: str, mode: str, month: str, username: str) -> dict:
         _reset_peak()
         started = time.perf_counter()
         if mode == "app":
-            from crm.services.ledger_export import export_ledger
+            from crm.ledger.export import export_ledger
 
             counts = export_ledger(user, month, out)
             rows = sum(v for k, v in counts.items() if k != "汇总")

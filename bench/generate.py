@@ -30,13 +30,16 @@ from sqlalchemy import create_engine, func, select, text
 from werkzeug.security import generate_password_hash
 
 from crm import demo
-from crm.models import (
-    CapitalIncrease, Enterprise, EnterpriseSegment, FundsInPlace, Project, Segment, StageEvent, User, Visit, Zone,
-    ZoneTarget, project_segments, user_zones,
-)
-from crm.models.project import PIPELINE_STAGES, PROJECT_SOURCES, PRIORITIES
-from crm.models.visit import VISIT_KINDS
-from crm.services.names import normalize_name, pinyin_keys
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.library.models import Enterprise
+from crm.catalog.models import EnterpriseSegment, Segment
+from crm.pipeline.models import Project, project_segments, StageEvent
+from crm.accounts.models import User, user_zones
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.pipeline.models import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES
+from crm.visits.models import VISIT_KINDS
+from crm.library.names import normalize_name, pinyin_keys
 
 
 @dataclass(frozen=True)
@@ -512,9 +515,9 @@ def build(url: str, scale: str, seed: int = 2026, today: date | None = None, res
 
     from chains.definitions import load_all
     from crm import create_app
-    from crm.audit import acting_as
+    from crm.audit.log import acting_as
     from crm.extensions import db
-    from crm.services.chains import sync_chains
+    from crm.catalog.service import sync_chains
 
     today = today or date.today()
     url = absolute_url(url)
@@ -536,7 +539,7 @@ def build(url: str, scale: str, seed: int = 2026, today: date | None = None, res
         chain_of = {s.id: s.chain.code for s in rows}
         segments = [{"id": s.id, "code": s.code, "chain": chain_of[s.id], "name": s.name,
                      "keywords": list(s.keywords or []), "products": list(s.products or [])} for s in rows]
-        from crm.models import SegmentLink
+        from crm.catalog.models import SegmentLink
 
         by_id = {s["id"]: s for s in segments}
         links: dict[str, list[int]] = defaultdict(list)

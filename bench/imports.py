@@ -69,10 +69,11 @@ def floor(data: bytes) -> int:
 
 def app_import(url: str, data: bytes, username: str) -> dict:
     from crm import create_app
-    from crm.audit import acting_as
+    from crm.audit.log import acting_as
     from crm.extensions import db
-    from crm.models import User, Zone
-    from crm.services import imports
+    from crm.accounts.models import User
+    from crm.accounts.zones import Zone
+    from crm.imports import service as imports
 
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

@@ -340,7 +340,8 @@ def signed_in_client(app, username: str):
 def context(app, today: date | None = None) -> dict:
     """Who signs in and what they look at: the first zone's chief, the admin, its leading chain."""
     from crm.extensions import db
-    from crm.models import User, Zone
+    from crm.accounts.models import User
+    from crm.accounts.zones import Zone
 
     with app.app_context():
         zone = db.session.scalar(select(Zone).order_by(Zone.id))
@@ -362,7 +363,7 @@ def context(app, today: date | None = None) -> dict:
 def measure_pages(url: str, runs: int = 10, budget_s: float = 12.0, only: set[str] | None = None,
                   log=print) -> list[Measured]:
     from crm.extensions import db
-    from crm.services.chain_analysis import analyse_chain
+    from crm.chains.gaps import analyse_chain
 
     app = bench_app(url)
     ctx = context(app)

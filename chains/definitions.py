@@ -25,7 +25,7 @@ TIERS = ("上游", "中游", "下游")
 CHAIN_KEYS = ("code", "name", "name_en", "group", "version", "segments", "links")
 SEGMENT_KEYS = ("code", "name", "name_en", "tier", "value_add", "products", "keywords")
 
-# Column sizes of crm.models.chain, so a file that loads here also fits the database.
+# Column sizes of crm.catalog.models, so a file that loads here also fits the database.
 MAX_CODE_LEN = 32
 MAX_NAME_LEN = 50
 MAX_NAME_EN_LEN = 100

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from config import BASE_DIR, CONFIGS, INSTANCE_DIR
 from crm.extensions import csrf, db, login_manager, migrate
 from crm.security import register_security_headers
-from crm.services.errors import StaleEdit
+from crm.errors import StaleEdit
 
 # Only the ledger upload may send a large body; every other form is held to MAX_FORM_MEMORY_SIZE.
 UPLOAD_ENDPOINTS = {"imports.index"}
@@ -55,8 +55,8 @@ def create_app(config_name: str = "development", overrides: dict[str, Any] | Non
 
 
 def register_extensions(app: Flask) -> None:
-    import crm.audit  # noqa: F401 - installs the audit listener
-    import crm.models  # noqa: F401 - one metadata for the app and Alembic
+    import crm.audit.log  # noqa: F401 - installs the audit listener
+    import crm.model_registry  # noqa: F401 - one metadata for the app and Alembic
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -66,11 +66,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
 
-    from crm.auth.service import load_user_from_session_id
+    from crm.accounts.service import load_user_from_session_id
 
     login_manager.user_loader(load_user_from_session_id)
 
-    from crm.auth import init_app as init_auth
+    from crm.accounts import init_app as init_auth
 
     init_auth(app)  # ProxyFix when PROXY_FIX_X_FOR > 0; the sign-in throttle's storage
 
@@ -102,13 +102,13 @@ def _sqlite_begin(connection) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
-    from crm.auth.views import bp as auth_bp
+    from crm.accounts.views import bp as auth_bp
     from crm.chains.views import bp as chains_bp
-    from crm.enterprises.views import bp as enterprises_bp
+    from crm.library.views import bp as enterprises_bp
     from crm.imports.views import bp as imports_bp
-    from crm.main.views import bp as main_bp
-    from crm.projects.views import bp as projects_bp
-    from crm.reports.views import bp as reports_bp
+    from crm.dashboard.views import bp as main_bp
+    from crm.pipeline.views import bp as projects_bp
+    from crm.ledger.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
 
     for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
@@ -133,7 +133,7 @@ def register_request_hooks(app: Flask) -> None:
         db.session.info["actor_id"] = current_user.id
         return None
 
-    from crm.auth.sessions import register_session_guards
+    from crm.accounts.sessions import register_session_guards
 
     register_session_guards(app)  # idle/absolute time-outs; forced password change and 2FA enrolment
 

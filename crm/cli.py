@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from crm.audit import acting_as
+from crm.audit.log import acting_as
 from crm.extensions import db
 
 
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
               help="Read from LIANZHAO_ADMIN_PASSWORD, or asked for when omitted.")
 def create_admin(username: str, display_name: str, password: str | None) -> None:
     """Create a city admin account."""
-    from crm.auth.service import UserError, create_user
+    from crm.accounts.service import create_user, UserError
 
     if not password:
         password = getpass.getpass("密码: ")
@@ -61,7 +61,7 @@ def load_demo_command(seed: int) -> None:
 
 def _load_demo(seed: int) -> None:
     from crm.demo import DEMO_PASSWORD, USERS, load_demo
-    from crm.models import Zone
+    from crm.accounts.zones import Zone
 
     if db.session.scalar(select(func.count()).select_from(Zone)):
         raise click.ClickException("the database already holds zones; demo data goes into an empty database only")
@@ -78,7 +78,7 @@ def _load_demo(seed: int) -> None:
 @click.option("--demo/--no-demo", default=True, help="Load the demo city when the database is empty.")
 def setup_command(demo: bool) -> None:
     """Migrate, load the chain definitions, and load the demo city if the database is empty."""
-    from crm.models import Zone
+    from crm.accounts.zones import Zone
 
     upgrade()
     _load_chains()
@@ -107,7 +107,7 @@ def chains_load(directory: str | None) -> None:
 
 def _load_chains(directory: str | None = None) -> None:
     from chains.definitions import DEFAULT_DATA_DIR, DefinitionError, load_all
-    from crm.services.chains import sync_chains
+    from crm.catalog.service import sync_chains
 
     try:
         definitions = load_all(directory or DEFAULT_DATA_DIR)
@@ -133,9 +133,9 @@ def ledger_group() -> None:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
 def ledger_export(zone_ref: str | None, month: str, output: str) -> None:
     """Write one month's ledger workbook, for scheduled runs. Acts with the city admin's view."""
-    from crm.models import User
-    from crm.services.ledger import month_bounds
-    from crm.services.ledger_export import export_ledger
+    from crm.accounts.models import User
+    from crm.inputs import month_bounds
+    from crm.ledger.export import export_ledger
 
     try:
         month_bounds(month)
@@ -149,7 +149,7 @@ def ledger_export(zone_ref: str | None, month: str, output: str) -> None:
 
 
 def _zone_by_ref(ref: str):
-    from crm.models import Zone
+    from crm.accounts.zones import Zone
 
     stmt = select(Zone).where(Zone.id == int(ref)) if ref.isdigit() else select(Zone).where(Zone.name == ref)
     zone = db.session.scalar(stmt)

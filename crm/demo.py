@@ -12,15 +12,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from stdnum.cn import uscc as uscc_lib
 
-from crm.audit import acting_as
-from crm.auth.service import create_user
+from crm.audit.log import acting_as
+from crm.accounts.service import create_user
 from crm.extensions import db
-from crm.models import (
-    CapitalIncrease, Enterprise, EnterpriseSegment, FundsInPlace, Project, Segment, StageEvent, Visit, Zone, ZoneTarget,
-)
-from crm.models.project import MILESTONE_COLUMNS, PIPELINE_STAGES, PROJECT_SOURCES
-from crm.models.visit import VISIT_KINDS
-from crm.services.names import normalize_name, pinyin_keys
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.library.models import Enterprise
+from crm.catalog.models import EnterpriseSegment, Segment
+from crm.pipeline.models import Project, StageEvent
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.pipeline.models import MILESTONE_COLUMNS, PIPELINE_STAGES, PROJECT_SOURCES
+from crm.visits.models import VISIT_KINDS
+from crm.library.names import normalize_name, pinyin_keys
 
 DEMO_PASSWORD = "Lianzhao-demo-2026"
 CITY = ("安徽省", "江州市")

@@ -5,12 +5,16 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from crm.services.errors import ServiceError
+from crm.errors import ServiceError
 
 
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("zh",)
+
+
+class DeleteForm(BaseForm):
+    """A bare POST with its CSRF token: delete, restore, undo, mark done."""
 
 
 class VersionedForm(BaseForm):

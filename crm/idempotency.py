@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import FormSubmission
+from crm.submissions import FormSubmission
 
 
 def new_token() -> str:

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.forms import show_service_error
-from crm.models import User, Zone
+from crm.accounts.models import User
+from crm.accounts.zones import Zone
 from crm.permissions import visible_zone_ids, writable_zone_ids
-from crm.services.errors import ServiceError
+from crm.errors import ServiceError
 
 
 def page_of(stmt, per_page: int | None = None):

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from crm import create_app
-from crm.audit import acting_as
+from crm.audit.log import acting_as
 from crm.extensions import db
 
 
@@ -38,7 +38,7 @@ def app(database_url):
     with app.app_context():
         upgrade()
         from chains.definitions import load_all
-        from crm.services.chains import sync_chains
+        from crm.catalog.service import sync_chains
 
         with acting_as(db.session, None):
             sync_chains(load_all())

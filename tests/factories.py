@@ -7,12 +7,12 @@ from datetime import date
 
 from stdnum.cn import uscc as uscc_lib
 
-from crm.auth.service import create_user
+from crm.accounts.service import create_user
 from crm.extensions import db
-from crm.models import Zone
-from crm.services.enterprises import create_enterprise
-from crm.services.projects import create_project
-from crm.services.visits import create_visit
+from crm.accounts.zones import Zone
+from crm.library.service import create_enterprise
+from crm.pipeline.service import create_project
+from crm.visits.service import create_visit
 
 PASSWORD = "correct-horse-42"
 _counter = itertools.count(1)

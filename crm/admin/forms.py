@@ -2,7 +2,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Sele
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from crm.forms import BaseForm
-from crm.models.user import ROLES
+from crm.accounts.models import ROLES
 
 
 class UserForm(BaseForm):

@@ -4,20 +4,26 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from crm.admin.forms import ConfirmForm, DecisionForm, UserEditForm, UserForm, ZoneTwoFactorForm
-from crm.auth.security_log import escape_control
-from crm.auth.service import UserError, create_user, user_named
+from crm.accounts.security_log import escape_control
+from crm.accounts.service import create_user, user_named, UserError
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, FirstReportConflict, Project, SecurityEvent, User, Visit, Zone
-from crm.models.security_log import SECURITY_EVENTS
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.pipeline.models import FirstReportConflict, Project
+from crm.accounts.security_events import SecurityEvent
+from crm.accounts.models import User
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.accounts.security_events import SECURITY_EVENTS
 from crm.permissions import role_required
-from crm.projects.forms import DeleteForm
-from crm.services import records
-from crm.services.errors import ServiceError
-from crm.services.first_report import decide, open_conflicts_query
-from crm.services.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
+from crm.forms import DeleteForm
+from crm import records
+from crm.errors import ServiceError
+from crm.pipeline.first_report import decide, open_conflicts_query
+from crm.accounts.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
 from crm.views import all_zone_choices, list_filters, page_of
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 RESTORABLE = {"project": Project, "visit": Visit, "enterprise": Enterprise}
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.formatting import local_datetime
-from crm.models import Chain, Zone
-from crm.services import chain_analysis as analysis
+from crm.catalog.models import Chain
+from crm.accounts.zones import Zone
+from crm.chains import gaps as analysis
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """产业链: the chain list, the chain map (ECharts), the gap report (HTML / Excel), mapping, admin edits.
 
 Views are thin: they resolve the zone the user asked for (a zone the user may not see answers
-404), call ``crm.services.chain_analysis`` and render. JSON for the map is drawn by
+404), call ``crm.chains.gaps`` and render. JSON for the map is drawn by
 static/js/chain_map.js; no template carries inline script or style (CSP).
 """
 from __future__ import annotations
@@ -16,18 +16,20 @@ from sqlalchemy.orm import selectinload
 from crm.chains.forms import LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
 from crm.forms import form_data
-from crm.models import Chain, Enterprise, Segment, SegmentLink, Zone
-from crm.models.project import ACTIVE_LEAD_STAGES
+from crm.catalog.models import Chain, Segment, SegmentLink
+from crm.library.models import Enterprise
+from crm.accounts.zones import Zone
+from crm.pipeline.models import ACTIVE_LEAD_STAGES
 from crm.permissions import role_required, visible_zone_ids, writer_required
-from crm.projects.forms import DeleteForm
-from crm.services import chain_analysis as analysis
-from crm.services import chain_mapping as mapping
-from crm.services import chains as chain_service
-from crm.services.chain_analysis import NotFound
-from crm.services.chain_report_export import report_workbook
+from crm.forms import DeleteForm
+from crm.chains import gaps as analysis
+from crm.library import segments as mapping
+from crm.catalog import service as chain_service
+from crm.chains.gaps import NotFound
+from crm.chains.export import report_workbook
 from crm.views import saving
 
-bp = Blueprint("chains", __name__, url_prefix="/chains")
+bp = Blueprint("chains", __name__, url_prefix="/chains", template_folder="templates")
 
 
 def _zone_arg() -> int | None:

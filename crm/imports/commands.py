@@ -14,12 +14,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from crm.audit import acting_as
+from crm.audit.log import acting_as
 from crm.extensions import db
-from crm.models import User, Zone
-from crm.services import imports as import_service
-from crm.services.errors import ServiceError
-from crm.services.imports import FIELD_LABELS, KINDS, SYSTEM_ACTOR, ImportRefused, suggest_mapping
+from crm.accounts.models import User
+from crm.accounts.zones import Zone
+from crm.imports import service as import_service
+from crm.errors import ServiceError
+from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping, SYSTEM_ACTOR
 
 
 @click.command("import")

@@ -2,7 +2,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
 from crm.forms import BaseForm
-from crm.services.imports import KIND_LABELS, KINDS, column_name, field_choices
+from crm.imports.service import column_name, field_choices, KIND_LABELS, KINDS
 
 
 class UploadForm(BaseForm):

@@ -19,17 +19,15 @@ from flask_login import current_user
 
 from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form, mapping_from
-from crm.models import ImportBatch, Zone
+from crm.imports.models import ImportBatch
+from crm.accounts.zones import Zone
 from crm.permissions import get_scoped_or_404, role_required, writable_zone_ids, writer_required
-from crm.services import imports as import_service
-from crm.services.errors import ServiceError
-from crm.services.imports import (
-    ENTITY_LABELS, FIELD_LABELS, KIND_LABELS, REQUIRED, ImportHasProblems, ImportRefused, column_name, limits,
-    read_table,
-)
+from crm.imports import service as import_service
+from crm.errors import ServiceError
+from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportHasProblems, ImportRefused, KIND_LABELS, limits, read_table, REQUIRED
 from crm.views import page_of, zone_choices
 
-bp = Blueprint("imports", __name__, url_prefix="/imports")
+bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
 UPLOAD_TTL = timedelta(days=1)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")

@@ -2,7 +2,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.forms import VersionedForm
-from crm.models.visit import VISIT_KINDS
+from crm.visits.models import VISIT_KINDS
 
 
 class VisitForm(VersionedForm):

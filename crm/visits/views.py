@@ -2,20 +2,24 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.auth.service import safe_next_url
+from crm.accounts.service import safe_next_url
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
-from crm.models import Enterprise, Project, Visit
-from crm.models.visit import VISIT_KINDS
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project
+from crm.visits.models import Visit
+from crm.visits.models import VISIT_KINDS
 from crm.permissions import get_scoped_or_404, scope, writer_required
-from crm.projects.forms import DeleteForm
-from crm.services import my_work as my_work_service, records, visits as visit_service
-from crm.services.errors import ServiceError
+from crm.forms import DeleteForm
+from crm.dashboard import my_work as my_work_service
+from crm import records
+from crm.visits import service as visit_service
+from crm.errors import ServiceError
 from crm.views import int_filter, list_filters, page_of, saving, zone_choices
 from crm.visits.forms import VisitForm
 
-bp = Blueprint("visits", __name__, url_prefix="/visits")
+bp = Blueprint("visits", __name__, url_prefix="/visits", template_folder="templates")
 
 
 @bp.route("/")

@@ -49,10 +49,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 
     from chains.definitions import load_all
     from crm import create_app
-    from crm.audit import acting_as
+    from crm.audit.log import acting_as
     from crm.demo import load_demo
     from crm.extensions import db
-    from crm.services.chains import sync_chains
+    from crm.catalog.service import sync_chains
 
     database = tmp_path_factory.mktemp("browser") / "browser.db"
     app = create_app("testing", {

@@ -23,7 +23,7 @@ def _query(live_server, fn):
 
 
 def test_create_an_enterprise_and_see_the_duplicate_warning(page, live_server):
-    from crm.models import Enterprise
+    from crm.library.models import Enterprise
 
     existing = _query(live_server, lambda s: s.scalars(
         select(Enterprise.name).where(Enterprise.name.like("%有限公司")).order_by(Enterprise.id)).first())
@@ -42,7 +42,7 @@ def test_create_an_enterprise_and_see_the_duplicate_warning(page, live_server):
 
 
 def test_create_a_project_and_advance_it_to_signing(page, live_server):
-    from crm.models import Enterprise
+    from crm.library.models import Enterprise
 
     firm_id = _query(live_server, lambda s: s.scalars(
         select(Enterprise.id).where(Enterprise.zone_id.is_(None)).order_by(Enterprise.id.desc())).first())
@@ -72,7 +72,7 @@ def test_create_a_project_and_advance_it_to_signing(page, live_server):
 
 
 def test_log_a_visit_and_see_its_next_step_in_my_work(page, live_server):
-    from crm.models import Enterprise
+    from crm.library.models import Enterprise
 
     firm_id = _query(live_server, lambda s: s.scalars(select(Enterprise.id).order_by(Enterprise.id)).first())
     sign_in(page, "officer2")
@@ -91,7 +91,9 @@ def test_log_a_visit_and_see_its_next_step_in_my_work(page, live_server):
 
 
 def test_admin_resolves_a_first_report_conflict(page, browser, live_server, browser_log):
-    from crm.models import Enterprise, Project, Zone
+    from crm.library.models import Enterprise
+    from crm.pipeline.models import Project
+    from crm.accounts.zones import Zone
 
     def held_by_zone_two(s):
         zone_two = s.scalars(select(Zone.id).order_by(Zone.id).offset(1)).first()

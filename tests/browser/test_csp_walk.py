@@ -51,7 +51,12 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
     from flask import url_for
 
     from crm.extensions import db
-    from crm.models import Chain, Enterprise, Project, Segment, User, Visit, Zone
+    from crm.catalog.models import Chain, Segment
+    from crm.library.models import Enterprise
+    from crm.pipeline.models import Project
+    from crm.accounts.models import User
+    from crm.visits.models import Visit
+    from crm.accounts.zones import Zone
     from crm.permissions import scope
 
     with app.app_context():

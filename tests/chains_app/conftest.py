@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import EnterpriseSegment, Segment
+from crm.catalog.models import EnterpriseSegment, Segment
 from tests import factories as f
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crm.extensions import db
-from crm.services import chain_analysis as analysis
-from crm.services.chain_analysis import NotFound
+from crm.chains import gaps as analysis
+from crm.chains.gaps import NotFound
 from tests import factories as f
 from tests.chains_app.conftest import mapped_enterprise, project_on
 

@@ -130,7 +130,7 @@ def test_index_lists_chains_with_coverage(map_world, login_as):
     assert "/chains/aluminium/gaps" in page
 
 
-TEMPLATES = sorted((BASE_DIR / "templates" / "chains").glob("*.html"))
+TEMPLATES = sorted((BASE_DIR / "crm" / "chains" / "templates" / "chains").glob("*.html"))
 
 
 @pytest.mark.no_db

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from crm.chains.commands import gaps
 from crm.extensions import db
-from crm.services import chain_analysis as analysis
+from crm.chains import gaps as analysis
 from tests.chains_app.conftest import mapped_enterprise
 
 SHEETS = ["概览", "缺口排序", "卡脖子环节", "招商目标", "在谈线索"]

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import AuditEntry, EnterpriseSegment, Segment, SegmentLink
+from crm.audit.models import AuditEntry
+from crm.catalog.models import EnterpriseSegment, Segment, SegmentLink
 from tests import factories as f
 from tests.chains_app.conftest import segment
 

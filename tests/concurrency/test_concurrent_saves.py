@@ -71,7 +71,7 @@ def world(database):
     from flask_migrate import upgrade
 
     from crm import create_app
-    from crm.audit import acting_as
+    from crm.audit.log import acting_as
     from crm.extensions import db
     from tests import factories as f
 
@@ -164,7 +164,7 @@ def _version(world, model, record_id):
 
 
 def test_same_project_saved_at_once_one_wins_others_told(world, pool, database):
-    from crm.models import Project
+    from crm.pipeline.models import Project
 
     _xfail_without_stale_handler(world, database)
     version, _ = _version(world, Project, world["project"])
@@ -186,7 +186,7 @@ def test_same_project_saved_at_once_one_wins_others_told(world, pool, database):
 
 
 def test_same_visit_saved_at_once_one_wins_others_told(world, pool, database):
-    from crm.models import Visit
+    from crm.visits.models import Visit
 
     _xfail_without_stale_handler(world, database)
     version = _query(world, select(Visit.version).where(Visit.id == world["visit"]))[0][0]
@@ -204,7 +204,7 @@ def test_same_visit_saved_at_once_one_wins_others_told(world, pool, database):
 
 
 def test_concurrent_creates_all_succeed(world, pool):
-    from crm.models import Visit
+    from crm.visits.models import Visit
 
     per_worker = 5
     before = _query(world, select(func.count()).select_from(Visit))[0][0]
@@ -223,7 +223,8 @@ def test_concurrent_creates_all_succeed(world, pool):
 
 @pytest.mark.parametrize("kind", ["visit", "project"])
 def test_double_submit_race_makes_one_record(world, pool, kind):
-    from crm.models import Project, Visit
+    from crm.pipeline.models import Project
+    from crm.visits.models import Visit
 
     model = Visit if kind == "visit" else Project
     token = uuid.uuid4().hex

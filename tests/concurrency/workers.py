@@ -28,8 +28,8 @@ def _slow(function, state):
 def run(url: str, password: str, commands, results, barrier) -> None:
     try:
         from crm import create_app
-        from crm.services import projects as project_service
-        from crm.services import visits as visit_service
+        from crm.pipeline import service as project_service
+        from crm.visits import service as visit_service
 
         state = {"delay": 0.0}
         project_service.update_project = _slow(project_service.update_project, state)

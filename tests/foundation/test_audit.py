@@ -6,13 +6,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm.audit import acting_as
+from crm.audit.log import acting_as
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, Project, Visit
-from crm.services import records
-from crm.services.enterprises import update_enterprise
-from crm.services.projects import update_project
-from crm.services.visits import update_visit
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project
+from crm.visits.models import Visit
+from crm import records
+from crm.library.service import update_enterprise
+from crm.pipeline.service import update_project
+from crm.visits.service import update_visit
 from tests import factories as f
 
 

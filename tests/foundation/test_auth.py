@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 
 import config
 from crm.extensions import db
-from crm.models import User
+from crm.accounts.models import User
 from tests import factories as f
 
 WRONG = "用户名或密码错误"
@@ -20,7 +20,7 @@ REMEMBER = "remember_token"  # Flask-Login's name; production renames it (see te
 @pytest.fixture(autouse=True)
 def _fresh_sign_in_counts(app):
     """Failed sign-ins are counted per account and address for 15 minutes: start each test at zero."""
-    from crm.auth.throttle import login_throttle
+    from crm.accounts.throttle import login_throttle
 
     with app.app_context():
         login_throttle().storage.reset()
@@ -73,7 +73,7 @@ def test_wrong_password_and_unknown_user_pages_are_identical(world, client):
 
 def test_unknown_user_costs_the_same_hash_work_as_a_wrong_password(world, app, monkeypatch):
     """Timing must not tell which was wrong: the decoy hash uses the configured method."""
-    from crm.auth import service
+    from crm.accounts import service
 
     methods = []
     real_check = service.check_password_hash

@@ -11,8 +11,14 @@ from stdnum.cn import uscc
 from werkzeug.security import check_password_hash
 
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, Project, Segment, SegmentLink, StageEvent, User, Visit, Zone
-from crm.models.project import PIPELINE_STAGES, STAGES
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project, StageEvent
+from crm.catalog.models import Segment, SegmentLink
+from crm.accounts.models import User
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.pipeline.models import PIPELINE_STAGES, STAGES
 from tests import factories as f
 
 CHANGES = re.compile(r"changed (\d+) chains, (\d+) segments, (\d+) new links")

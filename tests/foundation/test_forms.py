@@ -8,11 +8,13 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from crm.audit import acting_as, snapshot
+from crm.audit.log import acting_as, snapshot
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, Project, StageEvent
-from crm.services.errors import ServiceError
-from crm.services.projects import change_stage, update_project
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project, StageEvent
+from crm.errors import ServiceError
+from crm.pipeline.service import change_stage, update_project
 from tests import factories as f
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -155,7 +157,7 @@ def test_a_stale_project_edit_is_refused_and_keeps_the_other_persons_change(worl
 def test_a_stale_enterprise_edit_is_refused(world, login_as):
     enterprise = world.enterprise
     opened_version = enterprise.version
-    from crm.services.enterprises import update_enterprise
+    from crm.library.service import update_enterprise
 
     update_enterprise(world.admin, enterprise, {"address": "别人刚填的地址"}, version=opened_version)
     db.session.commit()

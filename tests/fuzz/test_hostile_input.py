@@ -95,8 +95,9 @@ class Targets:
 
     def __init__(self, world):
         from crm.extensions import db
-        from crm.models import FirstReportConflict, Segment, SegmentLink
-        from crm.services.enterprises import add_contact
+        from crm.pipeline.models import FirstReportConflict
+        from crm.catalog.models import Segment, SegmentLink
+        from crm.library.service import add_contact
 
         contact = add_contact(world.admin, world.enterprise, {"name": "联系人甲"})
         db.session.commit()
@@ -123,28 +124,28 @@ class Targets:
 
     @staticmethod
     def _funds_entry(world):
-        from crm.services.ledger import add_funds
-        from crm.services.projects import change_stage
+        from crm.ledger.service import add_funds
+        from crm.pipeline.service import change_stage
 
         change_stage(world.officer_a, world.project_a, "签约", contract_investment=1000, on_date=date.today())
         return add_funds(world.officer_a, world.project_a, date.today().replace(day=1), 100).id
 
     @staticmethod
     def _merge(world):
-        from crm.services.duplicates import merge_enterprises
+        from crm.admin.merges import merge_enterprises
         from tests import factories as f
 
         duplicate = f.make_enterprise(world.admin, name="江苏宏达铝业股份有限公司")
         merge_enterprises(world.admin, world.enterprise, duplicate)
         from crm.extensions import db
-        from crm.models import EnterpriseMerge
+        from crm.library.models import EnterpriseMerge
 
         return db.session.scalar(select(EnterpriseMerge.id).order_by(EnterpriseMerge.id.desc()))
 
     @staticmethod
     def _batch(world):
         from crm.extensions import db
-        from crm.models import ImportBatch
+        from crm.imports.models import ImportBatch
 
         batch = ImportBatch(zone_id=world.zone_a.id, actor_id=world.officer_a.id, kind="enterprises",
                             filename="台账.xlsx", row_count=0, changes={"created": {}, "updated": {}})
@@ -172,7 +173,7 @@ class Targets:
 
 def _counts():
     from crm.extensions import db
-    from crm.models import Project  # noqa: F401 - the metadata is loaded
+    from crm.pipeline.models import Project  # noqa: F401 - the metadata is loaded
 
     tables = db.metadata.tables
     return {name: db.session.scalar(select(func.count()).select_from(tables[name]))
@@ -238,7 +239,7 @@ def fuzz_env(app, world):
 
 def _version_check_refuses_garbage() -> bool:
     """Whether ``check_version`` answers a non-numeric version as a stale edit (not a ValueError → 500)."""
-    from crm.services.errors import ServiceError, check_version
+    from crm.errors import check_version, ServiceError
 
     try:
         check_version(type("Record", (), {"version": 1})(), "<script>")

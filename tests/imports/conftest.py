@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import imports as import_service
+from crm.imports import service as import_service
 from tests.imports.builders import xlsx
 
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_rows": 1000}

@@ -6,7 +6,10 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.imports.commands import import_command
-from crm.models import AuditEntry, Enterprise, ImportBatch, Project
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.imports.models import ImportBatch
+from crm.pipeline.models import Project
 from tests import factories as f
 from tests.imports.builders import csv_bytes, xlsx
 from tests.imports.conftest import count

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import AuditEntry, Enterprise, ImportBatch
-from crm.services import imports as import_service
-from crm.services.errors import ServiceError
-from crm.services.imports import ImportFailed, ImportHasProblems
+from crm.audit.models import AuditEntry
+from crm.library.models import Enterprise
+from crm.imports.models import ImportBatch
+from crm.imports import service as import_service
+from crm.errors import ServiceError
+from crm.imports.service import ImportFailed, ImportHasProblems
 from tests import factories as f
 from tests.imports.conftest import commit, count, plan_for, problems_of, table_of
 
@@ -143,7 +145,7 @@ def test_duplicates_inside_the_file_are_problems(world):
 
 
 def test_a_deleted_firm_holding_the_code_is_reported(world):
-    from crm.services.records import soft_delete
+    from crm.records import soft_delete
 
     soft_delete(world.admin, world.enterprise)
     db.session.commit()
@@ -228,7 +230,7 @@ def test_revert_soft_deletes_what_was_created_and_restores_what_was_changed(worl
 
 
 def test_revert_refuses_when_a_record_changed_after_the_import(world):
-    from crm.services.enterprises import update_enterprise
+    from crm.library.service import update_enterprise
 
     batch = commit(world.officer_a, "enterprises", [["企业名称"], ["后来被改的企业有限公司"]], world.zone_a)
     created = db.session.get(Enterprise, batch.changes["created"]["Enterprise"][0])

@@ -7,10 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm.services.import_parsing import (
-    ENCRYPTED, MACRO, NOT_XLSX, ImportRefused, ValueProblem, header_key, header_unit, parse_amount, parse_area,
-    parse_bool, parse_count, parse_date, read_table, suggest_mapping,
-)
+from crm.imports.reading import ENCRYPTED, header_key, header_unit, ImportRefused, MACRO, NOT_XLSX, parse_amount, parse_area, parse_bool, parse_count, parse_date, read_table, suggest_mapping, ValueProblem
 from tests.imports.builders import csv_bytes, with_entry, xlsx, zip_bytes
 
 pytestmark = pytest.mark.no_db

@@ -7,9 +7,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Enterprise, Project, StageEvent, Visit
-from crm.services import imports as import_service
-from crm.services.imports import SYSTEM_ACTOR
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project, StageEvent
+from crm.visits.models import Visit
+from crm.imports import service as import_service
+from crm.imports.service import SYSTEM_ACTOR
 from tests import factories as f
 from tests.imports.conftest import commit, count, plan_for, problems_of
 

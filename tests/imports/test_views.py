@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import ImportBatch, Project
+from crm.imports.models import ImportBatch
+from crm.pipeline.models import Project
 from tests.imports.builders import xlsx
 from tests.imports.conftest import count
 

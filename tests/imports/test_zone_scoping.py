@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import ImportBatch, Project
-from crm.services import imports as import_service
-from crm.services.imports import ImportRefused
+from crm.imports.models import ImportBatch
+from crm.pipeline.models import Project
+from crm.imports import service as import_service
+from crm.imports.service import ImportRefused
 from tests.imports.builders import xlsx
 from tests.imports.conftest import commit, plan_for
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from crm.extensions import db
-from crm.services.projects import change_stage
+from crm.pipeline.service import change_stage
 
 
 def sign(actor, project, *, days_ago=100, amount=Decimal("10000"), land=Decimal("50")):

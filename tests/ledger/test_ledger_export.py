@@ -6,8 +6,8 @@ import pytest
 from openpyxl import load_workbook
 
 from crm.extensions import db
-from crm.services import ledger
-from crm.services.ledger_export import export_ledger
+from crm.ledger import service as ledger
+from crm.ledger.export import export_ledger
 from tests import factories as f
 from tests.ledger.conftest import sign
 

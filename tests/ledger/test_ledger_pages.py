@@ -5,7 +5,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import FundsInPlace, Project
+from crm.ledger.models import FundsInPlace
+from crm.pipeline.models import Project
 from tests.ledger.conftest import sign
 
 TODAY = date.today()

@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import AuditEntry, ZoneTarget
-from crm.services import ledger
-from crm.services.errors import ServiceError
-from crm.services.projects import change_stage
+from crm.audit.models import AuditEntry
+from crm.ledger.models import ZoneTarget
+from crm.ledger import service as ledger
+from crm.errors import ServiceError
+from crm.pipeline.service import change_stage
 from tests import factories as f
 from tests.ledger.conftest import sign
 

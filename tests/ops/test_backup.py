@@ -3,9 +3,9 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from crm import create_app
-from crm.audit import acting_as
+from crm.audit.log import acting_as
 from crm.extensions import db
-from crm.models import Enterprise
+from crm.library.models import Enterprise
 from tests import factories as f
 
 pytestmark = pytest.mark.no_db

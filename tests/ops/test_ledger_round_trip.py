@@ -7,12 +7,13 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from crm import create_app
-from crm.audit import acting_as
-from crm.auth.service import create_user
+from crm.audit.log import acting_as
+from crm.accounts.service import create_user
 from crm.extensions import db
-from crm.models import Project, Zone
-from crm.services.ledger_export import export_ledger
-from crm.services.projects import change_stage
+from crm.pipeline.models import Project
+from crm.accounts.zones import Zone
+from crm.ledger.export import export_ledger
+from crm.pipeline.service import change_stage
 from tests import factories as f
 
 TODAY = date.today()

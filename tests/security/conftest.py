@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import SecurityEvent
+from crm.accounts.security_events import SecurityEvent
 from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
 def _fresh_sign_in_counts(app):
     """The throttle's counters outlive a test's transaction: start each test at zero."""
-    from crm.auth.throttle import login_throttle
+    from crm.accounts.throttle import login_throttle
 
     with app.app_context():
         login_throttle().storage.reset()

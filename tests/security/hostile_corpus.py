@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-MAX_BYTES = 10 * 1024 * 1024  # crm.services.imports.DEFAULT_MAX_BYTES, the app's IMPORT_MAX_BYTES
-MAX_ROWS = 50_000  # crm.services.imports.DEFAULT_MAX_ROWS
+MAX_BYTES = 10 * 1024 * 1024  # crm.imports.service.DEFAULT_MAX_BYTES, the app's IMPORT_MAX_BYTES
+MAX_ROWS = 50_000  # crm.imports.service.DEFAULT_MAX_ROWS
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # config.Config
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -463,7 +463,7 @@ def read_all(corpus: list[tuple[str, str, str]]) -> dict:
     import code's alone (plus the interpreter and the app's modules: ``baseline_mib``)."""
     import time
 
-    from crm.services.import_parsing import ImportRefused, read_table
+    from crm.imports.reading import ImportRefused, read_table
 
     results = {"baseline_mib": _peak_mib(), "cases": {}, "per_file_peaks": _reset_peak()}
     for name, filename, path in corpus:

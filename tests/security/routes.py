@@ -59,7 +59,7 @@ class Targets:
 
     @cached_property
     def contacts(self) -> dict:
-        from crm.services.enterprises import add_contact
+        from crm.library.service import add_contact
 
         made = {own: add_contact(self.world.admin, self.enterprise(own), {"name": f"联系人{own}"}) for own in ("own", "other")}
         db.session.commit()
@@ -68,7 +68,7 @@ class Targets:
     @cached_property
     def signed(self) -> bool:
         """Both zones' projects signed on the first of this month (funds and contract need it)."""
-        from crm.services.projects import change_stage
+        from crm.pipeline.service import change_stage
 
         for own in ("own", "other"):
             change_stage(self.officer(own), self.project(own), "签约", contract_investment=1000,
@@ -79,7 +79,7 @@ class Targets:
     @cached_property
     def funds(self) -> dict:
         """A funds entry on each zone's (signed) project."""
-        from crm.services.ledger import add_funds
+        from crm.ledger.service import add_funds
 
         assert self.signed
         made = {own: add_funds(self.officer(own), self.project(own), TODAY.replace(day=1), 100)
@@ -89,7 +89,7 @@ class Targets:
 
     @cached_property
     def deleted_projects(self) -> dict:
-        from crm.services.records import soft_delete
+        from crm.records import soft_delete
 
         made = {}
         for own in ("own", "other"):
@@ -101,7 +101,7 @@ class Targets:
 
     @cached_property
     def batches(self) -> dict:
-        from crm.models import ImportBatch
+        from crm.imports.models import ImportBatch
 
         made = {}
         for own in ("own", "other"):
@@ -115,13 +115,13 @@ class Targets:
     @cached_property
     def conflict(self):
         """project_b was reported after project_a for the same firm: the world holds an open conflict."""
-        from crm.models import FirstReportConflict
+        from crm.pipeline.models import FirstReportConflict
 
         return db.session.scalars(select(FirstReportConflict).order_by(FirstReportConflict.id)).first()
 
     @cached_property
     def merge(self):
-        from crm.services.duplicates import merge_enterprises
+        from crm.library.duplicates import merge_enterprises
 
         duplicate = f.make_enterprise(self.world.admin, name="江苏宏达铝业股份有限公司")
         record = merge_enterprises(self.world.admin, self.world.enterprise, duplicate)
@@ -130,7 +130,7 @@ class Targets:
 
     @cached_property
     def segments(self):
-        from crm.models import Chain, Segment
+        from crm.catalog.models import Chain, Segment
 
         return list(db.session.scalars(
             select(Segment).join(Chain, Segment.chain_id == Chain.id).where(Chain.code == CHAIN)
@@ -138,7 +138,7 @@ class Targets:
 
     @cached_property
     def link(self):
-        from crm.models import SegmentLink
+        from crm.catalog.models import SegmentLink
 
         ids = [s.id for s in self.segments]
         return db.session.scalars(select(SegmentLink).where(SegmentLink.from_segment_id.in_(ids))
@@ -147,7 +147,7 @@ class Targets:
     @cached_property
     def unlinked_pair(self) -> tuple[str, str]:
         """Two segments of the chain with no link from the first to the second."""
-        from crm.models import SegmentLink
+        from crm.catalog.models import SegmentLink
 
         linked = set(db.session.execute(select(SegmentLink.from_segment_id, SegmentLink.to_segment_id)).all())
         for a in self.segments:

@@ -111,7 +111,7 @@ def _storable(text: str, limit: int | None, dialect: str) -> str:
 
 
 def _segment(code_index: int = 0):
-    from crm.models import Chain, Segment
+    from crm.catalog.models import Chain, Segment
 
     return db.session.scalars(select(Segment).join(Chain, Segment.chain_id == Chain.id)
                               .where(Chain.code == CHAIN).order_by(Segment.sort_order)).all()[code_index]
@@ -119,9 +119,9 @@ def _segment(code_index: int = 0):
 
 def _make_records(ids: dict, enterprise_name: str, project_name: str, summary: str, next_step: str):
     """A target firm mapped to a segment, a 甲园区 project on it (same segment), a visit this month."""
-    from crm.models import User
-    from crm.services.chain_mapping import set_enterprise_segments
-    from crm.services.visits import create_visit
+    from crm.accounts.models import User
+    from crm.library.segments import set_enterprise_segments
+    from crm.visits.service import create_visit
 
     admin, officer = db.session.get(User, ids["admin"]), db.session.get(User, ids["officer"])
     segment = _segment()

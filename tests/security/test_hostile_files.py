@@ -112,7 +112,7 @@ def test_peak_memory_over_the_whole_corpus_stays_under_256_mib(service_results, 
 def test_xlsx_is_opened_read_only_with_defusedxml(monkeypatch):
     import openpyxl
 
-    from crm.services.import_parsing import read_table
+    from crm.imports.reading import read_table
 
     assert openpyxl.DEFUSEDXML is True, "defusedxml must be installed: openpyxl uses it only when present"
     calls = []

@@ -17,9 +17,13 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import (
-    CapitalIncrease, Enterprise, EnterpriseSegment, FundsInPlace, Project, StageEvent, User, Visit, Zone, ZoneTarget,
-)
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.library.models import Enterprise
+from crm.catalog.models import EnterpriseSegment
+from crm.pipeline.models import Project, StageEvent
+from crm.accounts.models import User
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN, NEW_PASSWORD, PASSWORD
@@ -138,7 +142,7 @@ def test_the_stage_form_changes_the_stage_and_nothing_else(world, login_as):
 
 
 def _signed(world, project=None):
-    from crm.services.projects import change_stage
+    from crm.pipeline.service import change_stage
 
     project = project or world.project_a
     change_stage(world.officer_a, project, "签约", contract_investment=1000, on_date=TODAY.replace(day=1))
@@ -288,7 +292,7 @@ def test_changing_ones_own_password_changes_nothing_else(world, login_as):
 
 
 def _segments():
-    from crm.models import Chain, Segment
+    from crm.catalog.models import Chain, Segment
 
     return list(db.session.scalars(select(Segment).join(Chain, Segment.chain_id == Chain.id)
                                    .where(Chain.code == CHAIN).order_by(Segment.sort_order)))

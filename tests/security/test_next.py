@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.auth.service import safe_next_url
+from crm.accounts.service import safe_next_url
 from tests import factories as f
 from tests.security.conftest import code_for, enrol, sign_in
 

@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import config
-from crm.auth.passwords import COMMON_PASSWORDS_FILE, common_passwords, password_problem
+from crm.accounts.passwords import common_passwords, COMMON_PASSWORDS_FILE, password_problem
 from crm.extensions import db
-from crm.models import AuditEntry, User
+from crm.audit.models import AuditEntry
+from crm.accounts.models import User
 from tests import factories as f
 from tests.security.conftest import sign_in
 

@@ -5,9 +5,9 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
-from crm.auth.security_log import escape_control, record_event
+from crm.accounts.security_log import escape_control, record_event
 from crm.extensions import db
-from crm.models.security_log import SECURITY_EVENTS
+from crm.accounts.security_events import SECURITY_EVENTS
 from tests import factories as f
 from tests.security.conftest import code_for, enrol, events, sign_in
 
@@ -23,7 +23,7 @@ def test_every_kind_of_event_is_logged_with_time_user_and_address(world, client,
     for n in range(4):
         sign_in(client, "officer_a", f"wrong-password-{n}", address="192.0.2.10")
     sign_in(client, "officer_a", address="192.0.2.10")                                       # login_throttled
-    from crm.auth.throttle import login_throttle
+    from crm.accounts.throttle import login_throttle
 
     login_throttle().storage.reset()
     sign_in(client, "officer_a", address="192.0.2.10")                                       # login_ok

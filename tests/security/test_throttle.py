@@ -9,8 +9,8 @@ import time
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from crm.auth import service
-from crm.auth.throttle import LoginThrottle
+from crm.accounts import service
+from crm.accounts.throttle import LoginThrottle
 from tests import factories as f
 from tests.security.conftest import events, sign_in, signed_in_user_id
 
@@ -110,7 +110,7 @@ def test_the_wait_is_in_whole_minutes_and_shrinks_as_the_window_moves(app, monke
     throttle.record_failure("u", "192.0.2.1")
     wait = throttle.wait_seconds("u", "192.0.2.1")
     assert 14 * 60 < wait <= 15 * 60
-    from crm.auth.throttle import wait_message
+    from crm.accounts.throttle import wait_message
 
     assert wait_message(wait) == THROTTLED
     assert wait_message(61) == "登录失败次数过多，请 2 分钟后再试"
@@ -171,7 +171,7 @@ def test_the_storage_comes_from_config_and_redis_is_not_contacted_at_start_up():
     from limits.storage import MemoryStorage, RedisStorage
 
     from crm import create_app
-    from crm.auth.throttle import EXTENSION_KEY
+    from crm.accounts.throttle import EXTENSION_KEY
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert isinstance(app.extensions[EXTENSION_KEY].storage, MemoryStorage)

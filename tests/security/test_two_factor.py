@@ -8,8 +8,8 @@ import pyotp
 import pytest
 from werkzeug.security import check_password_hash
 
-from crm.auth import totp
-from crm.auth.sessions import PENDING_2FA
+from crm.accounts import totp
+from crm.accounts.sessions import PENDING_2FA
 from crm.extensions import db
 from tests import factories as f
 from tests.security.conftest import code_for, enrol, events, sign_in, signed_in_user_id

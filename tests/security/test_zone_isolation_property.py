@@ -97,10 +97,10 @@ class Built:
 
 def build(spec: WorldSpec, segments: list) -> Built:
     """The world of ``spec``, made through the services (as the app makes it), flushed and committed."""
-    from crm.services.chain_mapping import set_enterprise_segments
-    from crm.services.ledger import add_funds
-    from crm.services.projects import change_stage
-    from crm.services.visits import create_visit
+    from crm.library.segments import set_enterprise_segments
+    from crm.ledger.service import add_funds
+    from crm.pipeline.service import change_stage
+    from crm.visits.service import create_visit
 
     admin = f.make_user("admin", username="iso_admin")
     enterprises = [f.make_enterprise(admin, name=f"共享企业{i}号有限公司") for i in range(spec.enterprises)]
@@ -201,7 +201,7 @@ STATS = {"examples": 0, "requests": 0, "users": 0}
 
 
 def _segments() -> list:
-    from crm.models import Chain, Segment
+    from crm.catalog.models import Chain, Segment
 
     return list(db.session.scalars(select(Segment).join(Chain, Segment.chain_id == Chain.id)
                                    .where(Chain.code == CHAIN).order_by(Segment.sort_order).limit(3)))

@@ -2,10 +2,10 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import FirstReportConflict
-from crm.services.errors import ServiceError
-from crm.services.first_report import decide, holds_elsewhere
-from crm.services.projects import change_stage, is_flagged
+from crm.pipeline.models import FirstReportConflict
+from crm.errors import ServiceError
+from crm.pipeline.first_report import decide, holds_elsewhere
+from crm.pipeline.service import change_stage, is_flagged
 from tests import factories as f
 
 
@@ -81,8 +81,9 @@ def test_zone_pages_show_hold_without_details_and_admin_rules(world, login_as):
 
 
 def test_changing_a_projects_segments_is_audited(world):
-    from crm.models import AuditEntry, Segment
-    from crm.services.projects import update_project
+    from crm.audit.models import AuditEntry
+    from crm.catalog.models import Segment
+    from crm.pipeline.service import update_project
 
     segments = db.session.scalars(select(Segment).order_by(Segment.id).limit(2)).all()
     update_project(world.officer_a, world.project_a, {"segments": segments})

@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
 from crm.extensions import db
-from crm.services.my_work import my_work
-from crm.services.visits import complete_next_step
+from crm.dashboard.my_work import my_work
+from crm.visits.service import complete_next_step
 from tests import factories as f
 
 

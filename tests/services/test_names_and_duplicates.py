@@ -2,11 +2,16 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import AuditEntry, Contact, Enterprise, EnterpriseSegment, Project, Segment, Visit
-from crm.services.duplicates import find_duplicates, merge_enterprises, undo_merge
-from crm.services.enterprises import enterprise_list_query
-from crm.services.errors import ServiceError
-from crm.services.names import clean_uscc, normalize_name, pinyin_keys
+from crm.audit.models import AuditEntry
+from crm.library.models import Contact, Enterprise
+from crm.catalog.models import EnterpriseSegment, Segment
+from crm.pipeline.models import Project
+from crm.visits.models import Visit
+from crm.admin.merges import merge_enterprises, undo_merge
+from crm.library.duplicates import find_duplicates
+from crm.library.service import enterprise_list_query
+from crm.errors import ServiceError
+from crm.library.names import clean_uscc, normalize_name, pinyin_keys
 from tests import factories as f
 
 
@@ -75,7 +80,7 @@ def merge_case(world):
     duplicate = f.make_enterprise(world.admin, name="宏达铝业（中国）有限公司", uscc=f.valid_uscc(77))
     contact = f.make_enterprise  # placeholder to keep names short below
     del contact
-    from crm.services.enterprises import add_contact
+    from crm.library.service import add_contact
 
     moved_contact = add_contact(world.admin, duplicate, {"name": "张伟", "title": "总经理", "phone": "", "email": ""})
     moved_project = f.make_project(world.officer_a, duplicate, name="重复企业项目")

@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import Enterprise, Project, StageEvent
+from crm.library.models import Enterprise
+from crm.pipeline.models import Project, StageEvent
 from tests import factories as f
 
 ROLES = ["officer_a", "chief_a", "admin", "viewer_a"]
@@ -116,7 +117,7 @@ def _version(project):
 
 @pytest.mark.parametrize("kind", ["project", "visit", "enterprise"])
 def test_double_submitted_create_form_makes_one_record(world, login_as, kind):
-    from crm.models import Visit
+    from crm.visits.models import Visit
 
     client = login_as(world.officer_a)
     url, data, model = {
@@ -139,7 +140,7 @@ def test_double_submitted_create_form_makes_one_record(world, login_as, kind):
 def test_a_save_that_loses_a_race_at_the_database_gets_the_stale_message(world, login_as, monkeypatch):
     from sqlalchemy.orm.exc import StaleDataError
 
-    from crm.services import projects as project_service
+    from crm.pipeline import service as project_service
 
     def lost_race(*args, **kwargs):
         raise StaleDataError("UPDATE statement on table 'projects' expected to update 1 row(s); 0 were matched.")

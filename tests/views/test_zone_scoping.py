@@ -41,7 +41,7 @@ def test_zone_a_opens_its_own_project_and_visit(world, login_as):
 
 def test_denied_posts_change_nothing(world, login_as):
     from crm.extensions import db
-    from crm.models import Project
+    from crm.pipeline.models import Project
 
     client = login_as(world.officer_a)
     client.post(f"/projects/{world.project_b.id}/delete")

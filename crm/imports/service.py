@@ -1,0 +1,1191 @@
+"""Importing the ledgers zones keep (enterprises, projects, visits): dry run, commit, revert.
+
+The flow, shared by the web pages, the CLI and the tests:
+
+1. ``read_table`` (in ``import_parsing``) refuses unsafe or unreadable files and finds the table.
+2. ``suggest_mapping`` maps columns to fields from their Chinese headers; the person may correct it.
+3. ``dry_run`` validates every row and plans what each row will do — create, update (matched by
+   统一社会信用代码, then by normalised name; the match is always shown), leave unchanged or skip —
+   and lists every problem by row and column. It writes nothing: it only reads (a few bulk queries),
+   so it can run on every page view without locking anything.
+4. ``commit_import`` runs the dry run again against the database as it is now, refuses if there is
+   any problem (all or nothing), then writes every row through the same services the forms use
+   (so every change is validated and audited) inside a savepoint, and records an ``ImportBatch``
+   with what it created and the before-values of what it changed. It never commits: the caller
+   commits once, or rolls back on any exception, so a failure leaves nothing half-imported.
+5. ``revert_batch`` (city admin) soft-deletes what a batch created and restores what it changed,
+   unless a record was changed after the import — then it refuses rather than overwrite.
+
+Acting users are passed explicitly. The CLI may act as ``SYSTEM_ACTOR``: the city admin's rights,
+no user row (audit entries and the batch show no user; projects and visits then need a named
+负责人/跟进人 in the file).
+"""
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy import Date, DateTime, Numeric, select
+from sqlalchemy.orm import selectinload
+
+from crm.audit.log import snapshot
+from crm.db import utcnow
+from crm.extensions import db
+from crm.ledger.models import CapitalIncrease, FundsInPlace
+from crm.library.models import Contact, Enterprise
+from crm.imports.models import ImportBatch
+from crm.pipeline.models import Project, StageEvent
+from crm.accounts.models import User
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.library.models import ENTERPRISE_TAGS
+from crm.pipeline.models import MILESTONE_COLUMNS, PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, SIGNED_STAGES, STAGES
+from crm.visits.models import VISIT_KINDS
+from crm.permissions import can_write_zone, scope, writable_zone_ids
+from crm.library.service import create_enterprise, update_enterprise
+from crm.errors import ServiceError
+from crm.imports.reading import display_value, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
+from crm.library.names import clean_uscc, normalize_name
+from crm.pipeline.service import change_stage, create_project, update_project
+from crm.visits.service import create_visit
+
+KINDS = ("enterprises", "projects", "visits")
+KIND_LABELS = {"enterprises": "企业", "projects": "招商项目", "visits": "走访洽谈记录"}
+ENTITY_LABELS = {"Enterprise": "企业", "Project": "项目", "Visit": "走访记录"}
+ACTION_LABELS = {"create": "新建", "update": "更新", "unchanged": "无变化", "skip": "跳过"}
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_ROWS = 50_000
+WRITER_ROLES = {"officer", "chief", "admin"}
+CHUNK = 500
+
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "enterprises": {
+        "name": "企业名称", "uscc": "统一社会信用代码", "aliases": "曾用名/简称", "region_province": "省",
+        "region_city": "市", "region_county": "区县", "address": "地址", "industry_code": "行业代码",
+        "industry_name": "所属行业", "main_products": "主营产品", "registered_capital": "注册资本（万元）",
+        "annual_revenue": "营业收入（万元）", "employees": "员工人数", "above_scale": "规上企业",
+        "tags": "标签", "website": "网站", "notes": "备注", "local": "在园企业",
+    },
+    "projects": {
+        "name": "项目名称", "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "stage": "阶段",
+        "planned_investment": "计划投资（万元）", "contract_investment": "协议投资额（万元）",
+        "signed_date": "签约日期", "registered_date": "注册日期", "started_date": "开工日期",
+        "production_date": "投产日期", "full_production_date": "达产日期", "owner": "负责人",
+        "source": "来源", "land_area": "用地（亩）", "priority": "优先级", "description": "项目情况",
+        "stage_note": "阶段说明/原因", "confidential": "保密项目", "local": "企业在园",
+    },
+    "visits": {
+        "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "project_name": "项目名称",
+        "visit_date": "走访日期", "kind": "走访方式", "our_people": "我方人员", "our_leader": "我方领导",
+        "their_people": "对方人员", "summary": "洽谈内容", "outcome": "成果", "next_step": "下一步工作",
+        "next_step_due": "完成期限", "officer": "跟进人", "local": "企业在园",
+    },
+}
+# Column names as the batch page shows the values it restored.
+COLUMN_LABELS = {
+    **{k: v for labels in FIELD_LABELS.values() for k, v in labels.items()},
+    "owner_id": "负责人", "zone_id": "在园园区", "stage_reason": "阶段原因", "uscc": "统一社会信用代码",
+}
+HIDDEN_COLUMNS = frozenset({"name_normalized", "search_pinyin", "stage_changed_at", "updated_at", "version"})
+REQUIRED = {
+    "enterprises": ("name",),
+    "projects": ("name", "enterprise_name"),
+    "visits": ("enterprise_name", "visit_date"),
+}
+# Milestones after signing: the stage and the column (and ledger field) of its date.
+MILESTONE_FIELDS = {stage: column for stage, column in MILESTONE_COLUMNS.items() if stage != "签约"}
+STAGE_ALIASES = {
+    "在谈": "洽谈", "谈判": "洽谈", "洽谈中": "洽谈", "商谈": "洽谈", "在建": "开工", "建设中": "开工",
+    "暂缓": "搁置", "暂停": "搁置", "放弃": "终止", "信息": "线索", "线索信息": "线索", "初步接洽": "接洽",
+    "对接": "接洽", "实地考察": "考察", "落地注册": "注册", "全面达产": "达产",
+}
+KIND_ALIASES = {
+    "上门": "上门拜访", "拜访": "上门拜访", "走访": "上门拜访", "外出拜访": "上门拜访", "登门拜访": "上门拜访",
+    "来访": "来访考察", "考察": "来访考察", "来园考察": "来访考察", "电话沟通": "电话", "电话联系": "电话",
+    "视频": "视频会", "视频会议": "视频会", "线上会议": "视频会", "展会": "展会/推介会", "推介会": "展会/推介会",
+}
+SOURCE_ALIASES = {"商会": "以商招商", "驻点": "驻点招商", "中介": "中介招商", "基金": "基金招商", "平台": "平台推送"}
+TAG_ALIASES = {"高企": "高新技术企业", "国家高新技术企业": "高新技术企业", "上市公司": "上市", "规模以上": "规上",
+               "世界500强": "500强", "中国500强": "500强", "专精特新小巨人": "小巨人", "链主企业": "链主"}
+
+_TEXT_LIMITS = {"enterprise_name": 200, "project_name": 200, "owner": 64, "officer": 64, "stage_note": 500,
+                "description": 5000, "notes": 5000, "summary": 5000, "outcome": 5000}
+
+
+class Problem(NamedTuple):
+    row: int | None  # the Excel row; None for the file as a whole (a missing column)
+    column: str  # the header as in the file, or the field's name when the column is missing
+    message: str
+    value: str = ""
+
+
+class ImportHasProblems(ServiceError):
+    def __init__(self, plan: ImportPlan):
+        super().__init__(f"导入检查发现 {len(plan.problems)} 个问题，未导入任何数据")
+        self.plan = plan
+
+
+class ImportFailed(ServiceError):
+    """A row the dry run passed was refused while writing; the caller rolls everything back."""
+
+    def __init__(self, row: int, message: str):
+        super().__init__(f"第 {row} 行写入失败：{message}。本次导入已全部撤回，未写入任何数据")
+        self.row = row
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The CLI's actor when no user is named: the city admin's rights, no user row."""
+
+    id: None = None
+    role: str = "admin"
+    username: str = "system"
+    display_name: str = "系统导入"
+    zone_ids: tuple = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return True
+
+
+SYSTEM_ACTOR = SystemActor()
+
+
+class Step(NamedTuple):
+    """One stage change of an imported project, made with ``change_stage``."""
+
+    stage: str
+    on_date: date | None = None
+    dated: bool = False  # False: the ledger gives no date for this milestone, so none is kept
+    contract_investment: Decimal | None = None
+
+
+@dataclass
+class EnterpriseRef:
+    """The enterprise a project or visit row refers to: one in the library, or one this file creates."""
+
+    name: str
+    uscc: str | None
+    local: bool
+    first_row: int
+    enterprise_id: int | None = None
+    how: str = "new"  # uscc / name / new
+
+    @property
+    def key(self) -> str:
+        return f"id:{self.enterprise_id}" if self.enterprise_id else f"new:{self.first_row}"
+
+
+@dataclass
+class RowAction:
+    row: int
+    entity: str  # Enterprise / Project / Visit
+    action: str  # create / update / unchanged / skip
+    label: str
+    detail: str
+    target_id: int | None = None
+    how: str | None = None  # how an existing record was found: uscc / name / project / visit
+    data: dict = field(default_factory=dict, repr=False)
+    enterprise: EnterpriseRef | None = field(default=None, repr=False)
+    steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
+    officer_id: int | None = None
+    project_id: int | None = None
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    zone_id: int
+    row_count: int
+    mapping: dict[int, str]
+    problems: list[Problem] = field(default_factory=list)
+    actions: list[RowAction] = field(default_factory=list)
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)
+    new_enterprises: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def refused_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+    def counts(self) -> Counter:
+        counts = Counter((a.entity, a.action) for a in self.actions)
+        if self.new_enterprises:
+            counts[("Enterprise", "create")] += self.new_enterprises
+        return counts
+
+    def summary(self) -> str:
+        parts = [f"{ACTION_LABELS[action]}{ENTITY_LABELS[entity]} {n} 条"
+                 for (entity, action), n in sorted(self.counts().items(), key=lambda kv: (kv[0][0], kv[0][1]))]
+        return "，".join(parts) or "没有要导入的行"
+
+    def problem(self, row: int | None, column: str, message: str, value: Any = None) -> None:
+        self.problems.append(Problem(row, column, message, display_value(value) if value is not None else ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+def limits(config) -> dict[str, int]:
+    """The size and row limits from app settings (``IMPORT_MAX_BYTES``, ``IMPORT_MAX_ROWS``)."""
+    return {"max_bytes": int(config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
+            "max_rows": int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))}
+
+
+def field_choices(kind: str) -> list[tuple[str, str]]:
+    return list(FIELD_LABELS[kind].items())
+
+
+# ---------------------------------------------------------------------------------------------
+# Dry run
+# ---------------------------------------------------------------------------------------------
+def check_access(actor, zone: Zone | None) -> None:
+    """Refuse (whole import) an actor who may not write into ``zone``."""
+    if getattr(actor, "role", None) not in WRITER_ROLES:
+        raise ImportRefused("只有招商专员、园区负责人和管理员可以导入台账")
+    if zone is None:
+        raise ImportRefused("请选择要导入的园区")
+    if not can_write_zone(actor, zone.id):
+        raise ImportRefused(f"无权向“{zone.name}”导入数据")
+
+
+def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, *,
+            local: bool = False, filename: str = "") -> ImportPlan:
+    """Validate every row and plan what it will do; write nothing.
+
+    ``mapping`` is {column index: field}; None uses ``suggest_mapping``. ``local`` imports
+    enterprises as local to ``zone`` (在园企业) unless a 在园 column says otherwise per row.
+    """
+    if kind not in KINDS:
+        raise ImportRefused("请选择导入类型：企业、项目或走访记录")
+    check_access(actor, zone)
+    mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
+    plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
+                      skipped_rows=list(table.skipped))
+    columns_ok = _check_mapping(plan, kind, table, mapping)
+    # Cells are checked even when a column is missing, so one look shows every problem there is;
+    # matching and planning need the required columns.
+    rows = _parse_rows(plan, kind, table, mapping)
+    if columns_ok:
+        planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
+        planner(plan, actor, zone, rows, local=local, filename=filename)
+    plan.problems.sort(key=lambda p: p.row or 0)  # stable: a row's problems stay in column order
+    return plan
+
+
+def _clean_mapping(mapping: dict, kind: str, table: Table) -> dict[int, str]:
+    fields = FIELD_LABELS[kind]
+    return {int(i): f for i, f in mapping.items() if f in fields and 0 <= int(i) < len(table.headers)}
+
+
+def column_name(table: Table, index: int) -> str:
+    header = table.headers[index] if index < len(table.headers) else ""
+    return header or f"第 {table.letter(index)} 列"
+
+
+def _check_mapping(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, str]) -> bool:
+    labels = FIELD_LABELS[kind]
+    columns: dict[str, list[int]] = {}
+    for index, target in mapping.items():
+        columns.setdefault(target, []).append(index)
+    for target, indexes in columns.items():
+        if len(indexes) > 1:
+            letters = "、".join(f"{table.letter(i)} 列“{column_name(table, i)}”" for i in indexes)
+            plan.problem(None, labels[target], f"“{labels[target]}”对应了多列（{letters}），请只保留一列")
+    for target in REQUIRED[kind]:
+        if target not in columns:
+            plan.problem(None, labels[target], f"缺少必填列“{labels[target]}”：请在列对应关系中指定哪一列是{labels[target]}")
+    return plan.ok
+
+
+@dataclass
+class _Parsed:
+    number: int
+    values: dict[str, Any]  # field → value, blanks left out
+    columns: dict[str, str]  # field → the header it came from
+    cells: dict[str, Any]  # field → the cell as read
+
+    def column(self, name: str, kind: str) -> str:
+        return self.columns.get(name) or FIELD_LABELS[kind][name]
+
+
+def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, str]) -> list[_Parsed]:
+    parsed = []
+    for row in table.rows:
+        item = _Parsed(row.number, {}, {}, {})
+        failed = set()
+        for index, target in mapping.items():
+            header = column_name(table, index)
+            cell = row.get(index)
+            item.columns[target] = header
+            item.cells[target] = cell
+            try:
+                value = _parse_cell(kind, target, cell, table.headers[index])
+            except ValueProblem as problem:
+                plan.problem(row.number, header, problem.message, cell)
+                failed.add(target)
+                continue
+            if value is not None:
+                item.values[target] = value
+        for target in REQUIRED[kind]:
+            if target not in item.values and target not in failed and target in item.columns:
+                plan.problem(row.number, item.column(target, kind), f"请填写{FIELD_LABELS[kind][target]}")
+                failed.add(target)
+        if not failed:
+            parsed.append(item)
+    return parsed
+
+
+def _text_limit(kind: str, target: str) -> int | None:
+    if target in _TEXT_LIMITS:
+        return _TEXT_LIMITS[target]
+    model = {"enterprises": Enterprise, "projects": Project, "visits": Visit}[kind]
+    column = model.__table__.c.get(target)
+    return getattr(column.type, "length", None) if column is not None else None
+
+
+def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
+    if target == "uscc":
+        text = parse_text(cell)
+        try:
+            return clean_uscc(text)
+        except ValueError as error:
+            raise ValueProblem(str(error)) from error
+    if target in {"registered_capital", "annual_revenue", "planned_investment", "contract_investment"}:
+        return parse_amount(cell, header_unit(header))
+    if target == "land_area":
+        return parse_area(cell)
+    if target == "employees":
+        return parse_count(cell)
+    if target in {"signed_date", "registered_date", "started_date", "production_date", "full_production_date",
+                  "visit_date", "next_step_due"}:
+        return parse_date(cell)
+    if target in {"above_scale", "local", "confidential"}:
+        return parse_bool(cell)
+    if target == "tags":
+        return _parse_tags(cell)
+    if target == "stage":
+        return parse_choice(cell, STAGES, STAGE_ALIASES, "阶段")
+    if target == "source":
+        return parse_choice(cell, PROJECT_SOURCES, SOURCE_ALIASES, "项目来源")
+    if target == "priority":
+        return parse_choice(cell, PRIORITIES, {"重要": "高", "一般": "中", "较低": "低"}, "优先级")
+    if target == "kind":
+        return parse_choice(cell, VISIT_KINDS, KIND_ALIASES, "走访方式")
+    return parse_text(cell, _text_limit(kind, target))
+
+
+def _parse_tags(cell: Any) -> list[str] | None:
+    text = parse_text(cell)
+    if text is None:
+        return None
+    tags = []
+    for part in filter(None, (p.strip() for p in _split(to_halfwidth(text)))):
+        tag = part if part in ENTERPRISE_TAGS else TAG_ALIASES.get(part)
+        if tag is None:
+            raise ValueProblem(f"未知的标签“{part}”，可选：{'、'.join(ENTERPRISE_TAGS)}")
+        if tag not in tags:
+            tags.append(tag)
+    return tags or None
+
+
+def _split(text: str) -> list[str]:
+    for separator in "，、;；/ ":
+        text = text.replace(separator, ",")
+    return text.split(",")
+
+
+# ----- enterprises in the library ------------------------------------------------------------
+class _Library:
+    """The library's enterprises that the file's rows name, fetched in a few bulk queries."""
+
+    def __init__(self, rows: list[_Parsed], name_field: str):
+        usccs = sorted({r.values["uscc"] for r in rows if r.values.get("uscc")})
+        keys = sorted({normalize_name(r.values[name_field]) for r in rows if r.values.get(name_field)} - {""})
+        self.by_uscc: dict[str, Enterprise] = {}
+        self.by_key: dict[str, list[Enterprise]] = {}
+        for chunk in _chunks(usccs):
+            for enterprise in db.session.scalars(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
+                self.by_uscc[enterprise.uscc] = enterprise
+        for chunk in _chunks(keys):
+            stmt = select(Enterprise).where(Enterprise.name_normalized.in_(chunk), Enterprise.deleted_at.is_(None))
+            for enterprise in db.session.scalars(stmt.order_by(Enterprise.id)):
+                self.by_key.setdefault(enterprise.name_normalized, []).append(enterprise)
+
+    def match(self, name: str, uscc: str | None) -> tuple[Enterprise | None, str, str | None, str]:
+        """(enterprise, how, problem, note): by credit code, else by normalised name; never silently."""
+        if uscc and uscc in self.by_uscc:
+            found = self.by_uscc[uscc]
+            if found.deleted_at is not None:
+                return None, "", f"该统一社会信用代码属于已删除的企业“{found.name}”，请管理员先在回收站恢复该企业", ""
+            return found, "uscc", None, ""
+        key = normalize_name(name)
+        candidates = self.by_key.get(key, [])
+        others = [e for e in candidates if uscc and e.uscc and e.uscc != uscc]
+        candidates = [e for e in candidates if e not in others]
+        if len(candidates) > 1:
+            names = "、".join(f"“{e.name}”（#{e.id}）" for e in candidates[:5])
+            return None, "", f"名称与多家已有企业相同：{names}，请填写统一社会信用代码以区分", ""
+        if candidates:
+            return candidates[0], "name", None, ""
+        note = ""
+        if others:
+            note = f"名称与已有企业“{others[0].name}”相近，但统一社会信用代码不同，按另一家企业新建"
+        return None, "new", None, note
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _matched_text(enterprise: Enterprise, how: str, name: str) -> str:
+    if how == "uscc":
+        return f"按统一社会信用代码匹配到已有企业“{enterprise.name}”（#{enterprise.id}）"
+    return f"按名称匹配到已有企业“{enterprise.name}”（#{enterprise.id}，规范化名称“{normalize_name(name)}”相同）"
+
+
+# ----- enterprises ---------------------------------------------------------------------------
+ENTERPRISE_DATA_FIELDS = ("aliases", "region_province", "region_city", "region_county", "address", "industry_code",
+                          "industry_name", "main_products", "registered_capital", "annual_revenue", "employees",
+                          "above_scale", "tags", "website", "notes")
+
+
+def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
+    library = _Library(rows, "name")
+    labels = FIELD_LABELS["enterprises"]
+    seen_uscc: dict[str, int] = {}
+    seen_key: dict[str, tuple[int, str | None]] = {}
+    seen_target: dict[int, int] = {}
+    for row in rows:
+        v = row.values
+        name, uscc = v["name"], v.get("uscc")
+        key = normalize_name(name)
+        if uscc and uscc in seen_uscc:
+            plan.problem(row.number, row.column("uscc", "enterprises"),
+                         f"与第 {seen_uscc[uscc]} 行的统一社会信用代码重复", row.cells.get("uscc"))
+            continue
+        earlier = seen_key.get(key)
+        if earlier and (not earlier[1] or not uscc or earlier[1] == uscc):
+            plan.problem(row.number, row.column("name", "enterprises"),
+                         f"与第 {earlier[0]} 行是同一家企业（规范化名称“{key}”相同），请合并为一行", name)
+            continue
+        if uscc:
+            seen_uscc[uscc] = row.number
+        seen_key.setdefault(key, (row.number, uscc))
+        existing, how, problem, note = library.match(name, uscc)
+        if problem:
+            plan.problem(row.number, row.column("uscc" if uscc else "name", "enterprises"), problem,
+                         uscc or name)
+            continue
+        is_local = v.get("local", local)
+        data = {f: v[f] for f in ENTERPRISE_DATA_FIELDS if f in v}
+        if existing is None:
+            data.update(name=name, uscc=uscc, zone_id=zone.id if is_local else None)
+            kind_text = f"在园企业（{zone.name}）" if is_local else "目标企业"
+            plan.actions.append(RowAction(row.number, "Enterprise", "create", name,
+                                          "；".join(filter(None, [f"新建{kind_text}", note])), data=data))
+            continue
+        if existing.id in seen_target:
+            plan.problem(row.number, row.column("name", "enterprises"),
+                         f"与第 {seen_target[existing.id]} 行对应同一家已有企业“{existing.name}”，请合并为一行", name)
+            continue
+        seen_target[existing.id] = row.number
+        if is_local and existing.zone_id and existing.zone_id != zone.id:
+            plan.problem(row.number, row.column("local", "enterprises"),
+                         f"该企业已是“{existing.zone.name}”的在园企业，不能登记为本园区在园企业", v.get("local"))
+            continue
+        changes = _enterprise_changes(existing, data, name, uscc, zone.id if is_local else None)
+        detail = _matched_text(existing, how, name)
+        if changes:
+            detail += "；更新：" + "、".join(labels.get(f, f) for f in changes if f in labels or f == "uscc")
+        else:
+            detail += "；内容无变化"
+        plan.actions.append(RowAction(row.number, "Enterprise", "update" if changes else "unchanged", name, detail,
+                                      target_id=existing.id, how=how, data=changes))
+
+
+def _enterprise_changes(existing: Enterprise, data: dict, name: str, uscc: str | None, zone_id: int | None) -> dict:
+    """The fields a row changes: blank cells keep what the library has; tags and aliases are added to."""
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        current = getattr(existing, key)
+        if key == "tags":
+            merged = list(dict.fromkeys(existing.tag_list + value))
+            if merged != existing.tag_list:
+                changes["tags"] = merged
+        elif key == "aliases":
+            merged = _add_aliases(existing.aliases, _split(to_halfwidth(value)))
+            if merged != existing.aliases:
+                changes["aliases"] = merged
+        elif current != value:
+            changes[key] = value
+    if uscc and not existing.uscc:
+        changes["uscc"] = uscc
+    if name != existing.name:  # the library keeps its name; the ledger's becomes an alias
+        current = changes.get("aliases", existing.aliases)
+        aliases = _add_aliases(current, [name])
+        if aliases != current and len(aliases) <= 500:
+            changes["aliases"] = aliases
+    if zone_id and existing.zone_id != zone_id:
+        changes["zone_id"] = zone_id
+    return changes
+
+
+def _add_aliases(current: str, names: list[str]) -> str:
+    aliases = [a.strip() for a in (current or "").replace("，", ",").split(",") if a.strip()]
+    for name in names:
+        name = name.strip()
+        if name and name not in aliases:
+            aliases.append(name)
+    return ",".join(aliases)
+
+
+# ----- projects and visits: the enterprise a row names ----------------------------------------
+class _Resolver:
+    """Finds the enterprise of a project or visit row; an unknown one is created once per file."""
+
+    def __init__(self, rows: list[_Parsed]):
+        self.library = _Library(rows, "enterprise_name")
+        self.new_by_uscc: dict[str, EnterpriseRef] = {}
+        self.new_by_key: dict[str, EnterpriseRef] = {}
+
+    def resolve(self, plan: ImportPlan, row: _Parsed, kind: str) -> tuple[EnterpriseRef | None, str]:
+        """The row's enterprise (matched or to be created) and how; None after reporting a problem."""
+        name, uscc = row.values["enterprise_name"], row.values.get("uscc")
+        existing, how, problem, note = self.library.match(name, uscc)
+        if problem:
+            plan.problem(row.number, row.column("uscc" if uscc else "enterprise_name", kind), problem, uscc or name)
+            return None, ""
+        if existing is not None:
+            return EnterpriseRef(existing.name, existing.uscc, existing.zone_id is not None, row.number,
+                                 enterprise_id=existing.id, how=how), _matched_text(existing, how, name)
+        key = normalize_name(name)
+        ref = self.new_by_uscc.get(uscc) if uscc else None
+        if ref is None and key in self.new_by_key:
+            candidate = self.new_by_key[key]
+            if not candidate.uscc or not uscc or candidate.uscc == uscc:
+                ref = candidate
+        if ref is not None:
+            if uscc and not ref.uscc:
+                ref.uscc = uscc
+                self.new_by_uscc[uscc] = ref
+            return ref, f"企业同第 {ref.first_row} 行（本次新建）"
+        ref = EnterpriseRef(name, uscc, bool(row.values.get("local")), row.number)
+        if uscc:
+            self.new_by_uscc[uscc] = ref
+        self.new_by_key.setdefault(key, ref)
+        return ref, "；".join(filter(None, [f"新建企业“{name}”", note]))
+
+    @property
+    def created(self) -> int:
+        return len({id(r) for r in [*self.new_by_uscc.values(), *self.new_by_key.values()]})
+
+
+class _Staff:
+    """The zone's officers and chiefs, by username and by display name, for 负责人 / 跟进人."""
+
+    def __init__(self, zone: Zone):
+        stmt = select(User).where(User.zones.any(Zone.id == zone.id), User.role.in_(["officer", "chief"]),
+                                  User.active.is_(True)).options(selectinload(User.zones))
+        self.users = db.session.scalars(stmt).all()
+        self.zone = zone
+
+    def find(self, text: str) -> tuple[User | None, str | None]:
+        by_username = [u for u in self.users if u.username == text]
+        if by_username:
+            return by_username[0], None
+        by_name = [u for u in self.users if u.display_name == text]
+        if len(by_name) == 1:
+            return by_name[0], None
+        if by_name:
+            return None, f"“{text}”对应本园区多名人员，请填写用户名（{'、'.join(u.username for u in by_name)}）"
+        return None, f"“{self.zone.name}”没有名为“{text}”的招商人员（请填写系统用户名或姓名）"
+
+
+def _person(plan: ImportPlan, row: _Parsed, kind: str, field_name: str, actor, staff: _Staff) -> int | None | bool:
+    """The user a 负责人/跟进人 cell names, checked against the services' rules; False on a problem."""
+    column = row.column(field_name, kind)
+    label = FIELD_LABELS[kind][field_name]
+    text = row.values.get(field_name)
+    if text is None:
+        if getattr(actor, "id", None) is None:
+            plan.problem(row.number, column, f"请填写{label}（以系统身份导入时必须指定）")
+            return False
+        user = actor
+    else:
+        user, problem = staff.find(text)
+        if problem:
+            plan.problem(row.number, column, problem, text)
+            return False
+    if actor.role == "officer" and user.id != actor.id:
+        plan.problem(row.number, column, f"招商专员只能导入本人负责的记录，{label}须为本人（{actor.display_name}）", text)
+        return False
+    if kind == "projects" and user.role not in ("officer", "chief"):
+        # The project service's rule: a project's owner is one of the zone's promotion staff.
+        plan.problem(row.number, column, f"请填写{label}：项目负责人须为本园区的招商人员", text)
+        return False
+    if user.role != "admin" and (writable_zone_ids(user) or [None])[0] != staff.zone.id:
+        plan.problem(row.number, column, f"{user.display_name}的首个所属园区不是“{staff.zone.name}”，系统无法以其名义写入本园区", text)
+        return False
+    return user.id
+
+
+def _check_dates_not_future(plan: ImportPlan, row: _Parsed, kind: str, fields: tuple[str, ...]) -> bool:
+    good = True
+    for name in fields:
+        value = row.values.get(name)
+        if value and value > date.today():
+            plan.problem(row.number, row.column(name, kind), f"{FIELD_LABELS[kind][name]}不能晚于今天", row.cells.get(name))
+            good = False
+    return good
+
+
+# ----- projects ------------------------------------------------------------------------------
+PROJECT_DATA_FIELDS = ("planned_investment", "land_area", "source", "priority", "description", "confidential")
+
+
+def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
+    if actor.role != "admin" and (writable_zone_ids(actor) or [None])[0] != zone.id:
+        raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
+    resolver = _Resolver(rows)
+    staff = _Staff(zone)
+    existing_projects = _zone_projects(zone, resolver.library)
+    others = _held_elsewhere(zone, resolver.library)
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        v = row.values
+        ref, enterprise_text = resolver.resolve(plan, row, "projects")
+        if ref is None:
+            continue
+        name = v["name"]
+        key = (ref.key, name)
+        if key in seen:
+            plan.problem(row.number, row.column("name", "projects"),
+                         f"与第 {seen[key]} 行是同一企业的同名项目，请合并为一行", name)
+            continue
+        seen[key] = row.number
+        owner_id = _person(plan, row, "projects", "owner", actor, staff)
+        if owner_id is False:
+            continue
+        project = existing_projects.get((ref.enterprise_id, name)) if ref.enterprise_id else None
+        steps, notes = _stage_steps(plan, row, project)
+        if steps is None:
+            continue
+        if ref.enterprise_id in others:
+            notes.append(f"其他园区（{others[ref.enterprise_id]}）也在跟进该企业，可能需市投促中心裁定首报首谈")
+        data = {f: v[f] for f in PROJECT_DATA_FIELDS if f in v}
+        if project is None:
+            data.setdefault("source", "其他")
+            data.update(name=name, zone_id=zone.id, owner_id=owner_id)
+            detail = "；".join(filter(None, ["新建项目", enterprise_text, _steps_text(steps), *notes]))
+            plan.actions.append(RowAction(row.number, "Project", "create", name, detail, data=data, enterprise=ref,
+                                          steps=steps))
+            continue
+        changes = {k: value for k, value in data.items() if getattr(project, k) != value}
+        if v.get("owner") is not None and owner_id != project.owner_id:
+            if actor.role == "officer":
+                plan.problem(row.number, row.column("owner", "projects"), "招商专员不能更改项目负责人", v.get("owner"))
+                continue
+            changes["owner_id"] = owner_id
+        labels = {**FIELD_LABELS["projects"], "owner_id": "负责人"}
+        parts = [f"匹配到本园区已有项目（#{project.id}，{enterprise_text}）"]
+        if changes:
+            parts.append("更新：" + "、".join(labels[k] for k in changes))
+        if steps:
+            parts.append(_steps_text(steps, project.stage))
+        parts.extend(notes)
+        action = "update" if changes or steps else "unchanged"
+        if action == "unchanged":
+            parts.append("内容无变化")
+        plan.actions.append(RowAction(row.number, "Project", action, name, "；".join(parts), target_id=project.id,
+                                      how="project", data=changes, enterprise=ref, steps=steps))
+    plan.new_enterprises = resolver.created
+
+
+def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
+    ids = sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
+    found: dict[tuple[int, str], Project] = {}
+    for chunk in _chunks(ids):
+        stmt = select(Project).where(Project.zone_id == zone.id, Project.deleted_at.is_(None),
+                                     Project.enterprise_id.in_(chunk)).order_by(Project.id)
+        for project in db.session.scalars(stmt):
+            found.setdefault((project.enterprise_id, project.name.strip()), project)
+    return found
+
+
+def _held_elsewhere(zone: Zone, library: _Library) -> dict[int, str]:
+    ids = sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
+    held: dict[int, list[str]] = {}
+    for chunk in _chunks(ids):
+        stmt = (select(Project.enterprise_id, Zone.name).join(Zone, Project.zone_id == Zone.id)
+                .where(Project.enterprise_id.in_(chunk), Project.zone_id != zone.id, Project.deleted_at.is_(None),
+                       Project.stage != "终止").distinct())
+        for enterprise_id, zone_name in db.session.execute(stmt):
+            held.setdefault(enterprise_id, []).append(zone_name)
+    return {k: "、".join(sorted(v)) for k, v in held.items()}
+
+
+def _index(stage: str) -> int:
+    return PIPELINE_STAGES.index(stage) if stage in PIPELINE_STAGES else -1
+
+
+def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tuple[list[Step] | None, list[str]]:
+    """The stage changes a row asks for (``Step``s, in order), checked against the pipeline's rules.
+
+    A milestone the ledger reached without its date is recorded without a date (the date is unknown),
+    never with an invented one. None when the row has a problem.
+    """
+    v, kind = row.values, "projects"
+    current = project.stage if project else "线索"
+    signed_date = project.signed_date if project else None
+    notes: list[str] = []
+    target = v.get("stage")
+    if target is None:
+        if v.get("signed_date") and not signed_date:
+            target = "签约"
+            notes.append("未填阶段，按已填签约日期视为“签约”")
+        else:
+            target = current
+    good = _check_dates_not_future(plan, row, kind, ("signed_date", *MILESTONE_FIELDS.values()))
+    # Going back along the pipeline is a decision for the system, not for a ledger load.
+    if project and target in PIPELINE_STAGES and current in PIPELINE_STAGES and _index(target) < _index(current):
+        notes.append(f"系统中已为“{current}”，台账为“{target}”：阶段不回退")
+        return ([] if good else None), notes
+    for stage, name in MILESTONE_FIELDS.items():
+        if v.get(name) and (target in SIDE_STAGES or _index(target) < _index(stage)):
+            plan.problem(row.number, row.column(name, kind), f"阶段为“{target}”，不应填写{FIELD_LABELS[kind][name]}",
+                         row.cells.get(name))
+            good = False
+    has_sign = v.get("signed_date") is not None or v.get("contract_investment") is not None
+    signing = False
+    if target in SIGNED_STAGES or (target in SIDE_STAGES and has_sign):
+        if signed_date is None:
+            signing = True
+            if v.get("signed_date") is None:
+                plan.problem(row.number, row.column("signed_date", kind), f"阶段为“{target}”的项目须填写签约日期")
+                good = False
+            if not v.get("contract_investment"):
+                plan.problem(row.number, row.column("contract_investment", kind),
+                             f"阶段为“{target}”的项目须填写协议投资额（万元，大于 0）", row.cells.get("contract_investment"))
+                good = False
+        else:
+            for name, current_value in (("signed_date", project.signed_date),
+                                        ("contract_investment", project.contract_investment)):
+                if v.get(name) is not None and v[name] != current_value:
+                    notes.append(f"{FIELD_LABELS[kind][name]}与系统不同（系统为 {display_value(current_value)}），未更改")
+    elif has_sign and not signed_date:
+        for name in ("signed_date", "contract_investment"):
+            if v.get(name) is not None:
+                plan.problem(row.number, row.column(name, kind),
+                             f"阶段为“{target}”（未签约），不应填写{FIELD_LABELS[kind][name]}", row.cells.get(name))
+        good = False
+    # Milestone dates in order: 签约 ≤ 注册 ≤ 开工 ≤ 投产 ≤ 达产.
+    latest: tuple[str, date] | None = None
+    order = [("签约", "signed_date")] + list(MILESTONE_FIELDS.items())
+    for stage, name in order:
+        value = v.get(name) if (name != "signed_date" or signing) else signed_date
+        if value is None and project is not None:
+            value = getattr(project, MILESTONE_COLUMNS[stage])
+        if value is None:
+            continue
+        if latest and value < latest[1] and v.get(name):
+            plan.problem(row.number, row.column(name, kind),
+                         f"{FIELD_LABELS[kind][name]}不能早于{latest[0]}日期 {latest[1].isoformat()}", row.cells.get(name))
+            good = False
+        latest = (stage, value)
+    if not good:
+        return None, notes
+    if target == current:
+        return [], notes
+    steps: list[Step] = []
+    known = [getattr(project, column) for column in MILESTONE_COLUMNS.values()] if project else []
+    last_date = max((d for d in known if d), default=None)
+    if signing:
+        steps.append(Step("签约", v["signed_date"], True, v["contract_investment"]))
+        last_date = v["signed_date"]
+    if target in SIDE_STAGES or _index(target) < _index("签约"):
+        steps.append(Step(target))
+    elif target == "签约":
+        if not signing:  # back to 签约 from 搁置: the first signing's date and amount stand
+            steps.append(Step("签约", None, True, project.contract_investment))
+    else:
+        for stage, name in MILESTONE_FIELDS.items():
+            if _index(current) < _index(stage) <= _index(target) and (v.get(name) or stage == target):
+                day = v.get(name) or last_date
+                steps.append(Step(stage, day, v.get(name) is not None))
+                last_date = day
+                if v.get(name) is None:
+                    notes.append(f"台账未填{FIELD_LABELS[kind][name]}，导入后该日期为空")
+    return steps, notes
+
+
+def _steps_text(steps: list, current: str = "线索") -> str:
+    if not steps:
+        return ""
+    return "阶段：" + " → ".join([current] + [step.stage for step in steps])
+
+
+# ----- visits --------------------------------------------------------------------------------
+VISIT_DATA_FIELDS = ("kind", "visit_date", "our_people", "our_leader", "their_people", "summary", "outcome",
+                     "next_step", "next_step_due")
+
+
+def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
+    resolver = _Resolver(rows)
+    staff = _Staff(zone)
+    projects = _zone_projects(zone, resolver.library)
+    existing = _zone_visits(zone, resolver.library)
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        v = row.values
+        ref, enterprise_text = resolver.resolve(plan, row, "visits")
+        if ref is None:
+            continue
+        officer_id = _person(plan, row, "visits", "officer", actor, staff)
+        if officer_id is False:
+            continue
+        good = _check_dates_not_future(plan, row, "visits", ("visit_date",))
+        if v.get("next_step_due") and not v.get("next_step"):
+            plan.problem(row.number, row.column("next_step", "visits"), "填写了完成期限，请同时填写下一步工作")
+            good = False
+        if v.get("next_step_due") and v["next_step_due"] < v["visit_date"]:
+            plan.problem(row.number, row.column("next_step_due", "visits"), "完成期限不能早于走访日期",
+                         row.cells.get("next_step_due"))
+            good = False
+        project_id = None
+        if v.get("project_name"):
+            project = projects.get((ref.enterprise_id, v["project_name"])) if ref.enterprise_id else None
+            if project is None:
+                plan.problem(row.number, row.column("project_name", "visits"),
+                             f"“{zone.name}”没有该企业名为“{v['project_name']}”的项目", v["project_name"])
+                good = False
+            else:
+                project_id = project.id
+        if not good:
+            continue
+        data = {f: v[f] for f in VISIT_DATA_FIELDS if f in v}
+        data.setdefault("kind", "其他")
+        data["zone_id"] = zone.id
+        key = (ref.key, data["visit_date"], data["kind"], (data.get("summary") or "").strip())
+        if key in seen:
+            plan.problem(row.number, row.column("visit_date", "visits"),
+                         f"与第 {seen[key]} 行是同一次走访（企业、日期、方式、内容都相同），请合并为一行", v["visit_date"])
+            continue
+        seen[key] = row.number
+        label = f"{data['visit_date'].isoformat()} {data['kind']} {v['enterprise_name']}"
+        twin = existing.get(key) if ref.enterprise_id else None
+        if twin is not None:
+            plan.actions.append(RowAction(row.number, "Visit", "skip", label,
+                                          f"系统中已有相同的走访记录（#{twin}），跳过", target_id=twin, how="visit"))
+            continue
+        detail = "；".join(filter(None, ["新建走访记录", enterprise_text,
+                                         "关联项目“" + v["project_name"] + "”" if project_id else ""]))
+        plan.actions.append(RowAction(row.number, "Visit", "create", label, detail, data=data, enterprise=ref,
+                                      officer_id=officer_id, project_id=project_id))
+    plan.new_enterprises = resolver.created
+
+
+def _zone_visits(zone: Zone, library: _Library) -> dict[tuple, int]:
+    ids = sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
+    found: dict[tuple, int] = {}
+    for chunk in _chunks(ids):
+        stmt = select(Visit.id, Visit.enterprise_id, Visit.visit_date, Visit.kind, Visit.summary).where(
+            Visit.zone_id == zone.id, Visit.deleted_at.is_(None), Visit.enterprise_id.in_(chunk))
+        for visit_id, enterprise_id, visit_date, kind, summary in db.session.execute(stmt):
+            found.setdefault((f"id:{enterprise_id}", visit_date, kind, (summary or "").strip()), visit_id)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Commit
+# ---------------------------------------------------------------------------------------------
+class _Recorder:
+    """What a batch created and the before-values of what it changed, for ``ImportBatch.changes``."""
+
+    def __init__(self):
+        self.created: dict[str, list] = {}
+        self.updated: dict[str, dict[str, dict]] = {}
+        self.touched: list = []
+        self.matches: list[dict] = []
+        self.skipped: list[dict] = []
+
+    def create(self, record) -> None:
+        self.created.setdefault(type(record).__name__, []).append(record.id)
+        self.touched.append(record)
+
+    def update(self, record, before: dict) -> None:
+        after = snapshot(record)
+        changed = {k: v for k, v in before.items() if after.get(k) != v and k not in {"updated_at", "version"}}
+        if changed:
+            self.updated.setdefault(type(record).__name__, {})[str(record.id)] = changed
+            self.touched.append(record)
+
+    def as_json(self) -> dict:
+        versions: dict[str, dict[str, int]] = {}
+        for record in self.touched:
+            versions.setdefault(type(record).__name__, {})[str(record.id)] = record.version
+        return {"created": self.created, "updated": self.updated, "versions": versions,
+                "matches": self.matches, "skipped": self.skipped}
+
+
+class _Writer:
+    """Writes one planned row through the services."""
+
+    def __init__(self, actor, zone: Zone, recorder: _Recorder, filename: str):
+        self.actor, self.zone, self.recorder = actor, zone, recorder
+        self.note = f"台账导入：{filename}" if filename else "台账导入"
+        self.new_enterprises: dict[int, Enterprise] = {}
+
+    def enterprise(self, ref: EnterpriseRef) -> Enterprise:
+        if ref.enterprise_id:
+            return db.session.get(Enterprise, ref.enterprise_id)
+        if id(ref) not in self.new_enterprises:
+            enterprise = create_enterprise(self.actor, {"name": ref.name, "uscc": ref.uscc,
+                                                        "zone_id": self.zone.id if ref.local else None})
+            self.recorder.create(enterprise)
+            self.new_enterprises[id(ref)] = enterprise
+        return self.new_enterprises[id(ref)]
+
+    def write(self, action: RowAction) -> None:
+        if action.how:
+            self.recorder.matches.append({"row": action.row, "entity": action.entity, "id": action.target_id,
+                                          "how": action.how, "action": action.action})
+        ref = action.enterprise
+        if ref is not None and ref.enterprise_id:
+            self.recorder.matches.append({"row": action.row, "entity": "Enterprise", "id": ref.enterprise_id,
+                                          "how": ref.how, "action": "use"})
+        if action.action == "skip":
+            self.recorder.skipped.append({"row": action.row, "entity": action.entity, "id": action.target_id})
+            return
+        getattr(self, f"_{action.entity.lower()}")(action)
+
+    def _enterprise(self, action: RowAction) -> None:
+        if action.action == "create":
+            self.recorder.create(create_enterprise(self.actor, action.data))
+        elif action.action == "update":
+            enterprise = db.session.get(Enterprise, action.target_id)
+            before = snapshot(enterprise)
+            update_enterprise(self.actor, enterprise, action.data)
+            self.recorder.update(enterprise, before)
+
+    def _project(self, action: RowAction) -> None:
+        if action.action == "create":
+            project = create_project(self.actor, self.enterprise(action.enterprise), action.data)
+            self._advance(project, action.steps)
+            self.recorder.create(project)
+        elif action.action == "update":
+            project = db.session.get(Project, action.target_id)
+            before = snapshot(project)
+            if action.data:
+                update_project(self.actor, project, action.data)
+            self._advance(project, action.steps)
+            self.recorder.update(project, before)
+
+    def _advance(self, project: Project, steps: list[Step]) -> None:
+        for step in steps:
+            change_stage(self.actor, project, step.stage, note=self.note, on_date=step.on_date,
+                         contract_investment=step.contract_investment)
+            if step.stage in MILESTONE_FIELDS and not step.dated:
+                # Reached on a date the ledger does not give: keep it unknown rather than invent one.
+                setattr(project, MILESTONE_COLUMNS[step.stage], None)
+        db.session.flush()
+
+    def _visit(self, action: RowAction) -> None:
+        officer = db.session.get(User, action.officer_id) if action.officer_id else self.actor
+        project = db.session.get(Project, action.project_id) if action.project_id else None
+        visit = create_visit(officer, self.enterprise(action.enterprise), action.data, project=project)
+        self.recorder.create(visit)
+
+
+def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
+                  local: bool = False) -> ImportBatch:
+    """Import every row or none: the dry run must pass; then each row goes through the services.
+
+    Writes happen inside a savepoint that is rolled back on any error; the caller commits once, or
+    rolls back. Raises ``ImportHasProblems`` (with the plan) or ``ImportFailed`` (with the row).
+    """
+    plan = dry_run(actor, kind, table, mapping, zone, local=local, filename=filename)
+    if not plan.ok:
+        raise ImportHasProblems(plan)
+    recorder = _Recorder()
+    writer = _Writer(actor, zone, recorder, filename)
+    with db.session.begin_nested():
+        for action in plan.actions:
+            try:
+                writer.write(action)
+            except ServiceError as error:
+                raise ImportFailed(action.row, error.message) from error
+        db.session.flush()
+        batch = ImportBatch(zone_id=zone.id, actor_id=getattr(actor, "id", None), kind=kind,
+                            filename=filename[:255], row_count=len(table.rows), status="committed",
+                            changes=recorder.as_json())
+        db.session.add(batch)
+        db.session.flush()
+    return batch
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches: list, detail, revert
+# ---------------------------------------------------------------------------------------------
+MODELS = {"Enterprise": Enterprise, "Project": Project, "Visit": Visit}
+
+
+def batch_list_query(actor):
+    """The batches ``actor`` may see: their zones' (the city admin sees all), newest first."""
+    return scope(select(ImportBatch), ImportBatch, actor).order_by(ImportBatch.id.desc())
+
+
+def batch_records(batch: ImportBatch, limit: int = 200) -> dict[str, dict[str, list]]:
+    """{"created"|"updated": {entity: [records]}} — at most ``limit`` of each, one query per entity."""
+    found: dict[str, dict[str, list]] = {"created": {}, "updated": {}}
+    for section in ("created", "updated"):
+        for entity, ids in (batch.changes or {}).get(section, {}).items():
+            model = MODELS.get(entity)
+            if model is None:
+                continue
+            wanted = [int(i) for i in ids][:limit]
+            records = db.session.scalars(select(model).where(model.id.in_(wanted)).order_by(model.id)).unique().all()
+            found[section][entity] = records
+    return found
+
+
+def revert_batch(actor, batch: ImportBatch) -> None:
+    """Undo a batch (city admin): soft-delete what it created, restore what it changed.
+
+    Refuses, naming the records, when any was changed after the import, or when something made
+    since hangs off a record the batch created: an undo must not overwrite later work.
+    """
+    if getattr(actor, "role", None) != "admin":
+        raise ServiceError("只有市投促中心管理员可以撤销导入批次")
+    if batch.status == "reverted":
+        raise ServiceError("该批次已撤销")
+    changes = batch.changes or {}
+    versions = changes.get("versions", {})
+    created = {entity: [int(i) for i in ids] for entity, ids in changes.get("created", {}).items()}
+    updated = {entity: {int(i): before for i, before in items.items()}
+               for entity, items in changes.get("updated", {}).items()}
+    records: dict[tuple[str, int], Any] = {}
+    for entity in MODELS:
+        ids = set(created.get(entity, [])) | set(updated.get(entity, {}))
+        for chunk in _chunks(sorted(ids)):
+            for record in db.session.scalars(select(MODELS[entity]).where(MODELS[entity].id.in_(chunk))).unique():
+                records[(entity, record.id)] = record
+    conflicts = []
+    for (entity, record_id), record in sorted(records.items()):
+        expected = versions.get(entity, {}).get(str(record_id))
+        if expected is not None and record.version != expected:
+            conflicts.append(f"{ENTITY_LABELS[entity]}“{_record_label(record)}”（#{record_id}）在导入后已被修改")
+    conflicts += _later_dependents(created)
+    if conflicts:
+        more = f"等 {len(conflicts)} 处" if len(conflicts) > 5 else ""
+        raise ServiceError("无法撤销该批次：" + "；".join(conflicts[:5]) + more + "。请先人工处理这些记录。")
+    for entity in ("Visit", "Project", "Enterprise"):
+        for record_id in created.get(entity, []):
+            record = records.get((entity, record_id))
+            if record is None or record.deleted_at is not None:
+                continue
+            record.deleted_at = utcnow()
+            if entity == "Enterprise":
+                record.uscc = None  # frees the code for a corrected re-import; the audit log keeps it
+    for entity, items in updated.items():
+        for record_id, before in items.items():
+            record = records[(entity, record_id)]
+            old_stage = record.stage if entity == "Project" else None
+            for key, value in before.items():
+                setattr(record, key, _from_json(MODELS[entity], key, value))
+            if entity == "Project" and record.stage != old_stage:
+                db.session.add(StageEvent(project_id=record.id, actor_id=getattr(actor, "id", None),
+                                          from_stage=old_stage, to_stage=record.stage,
+                                          note=f"撤销导入批次 #{batch.id}"))
+    batch.status = "reverted"
+    batch.reverted_at = utcnow()
+    db.session.flush()
+
+
+def _record_label(record) -> str:
+    if isinstance(record, Visit):
+        return f"{record.visit_date.isoformat()} {record.kind}"
+    return record.name
+
+
+def _later_dependents(created: dict[str, list[int]]) -> list[str]:
+    """Records made after the import that point at what the batch created."""
+    problems = []
+    enterprise_ids = created.get("Enterprise", [])
+    project_ids = created.get("Project", [])
+    mine = {"Project": set(project_ids), "Visit": set(created.get("Visit", []))}
+    checks = [
+        (Project, Project.enterprise_id, enterprise_ids, "Project", "企业“{}”在导入后有了新的项目"),
+        (Visit, Visit.enterprise_id, enterprise_ids, "Visit", "企业“{}”在导入后有了新的走访记录"),
+        (Contact, Contact.enterprise_id, enterprise_ids, None, "企业“{}”在导入后添加了联系人"),
+        (Visit, Visit.project_id, project_ids, "Visit", "项目“{}”在导入后有了新的走访记录"),
+        (FundsInPlace, FundsInPlace.project_id, project_ids, None, "项目“{}”在导入后登记了到资"),
+        (CapitalIncrease, CapitalIncrease.project_id, project_ids, None, "项目“{}”在导入后登记了增资"),
+    ]
+    for model, column, ids, entity, message in checks:
+        for chunk in _chunks(ids):
+            stmt = select(model.id, column).where(column.in_(chunk))
+            if hasattr(model, "deleted_at"):
+                stmt = stmt.where(model.deleted_at.is_(None))
+            for record_id, parent_id in db.session.execute(stmt):
+                if entity and record_id in mine[entity]:
+                    continue
+                parent = db.session.get(Enterprise if column.key == "enterprise_id" else Project, parent_id)
+                problems.append(message.format(parent.name))
+    return list(dict.fromkeys(problems))
+
+
+def _from_json(model, key: str, value):
+    """A value from ``snapshot`` back in the column's Python type."""
+    if value is None:
+        return None
+    column_type = model.__table__.c[key].type
+    if isinstance(column_type, Numeric):
+        return Decimal(value)
+    if isinstance(column_type, DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column_type, Date):
+        return date.fromisoformat(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The error report
+# ---------------------------------------------------------------------------------------------
+def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
+    """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题 — cell text never runs as a formula."""
+    from types import SimpleNamespace
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from crm.excel import cell, display_width, set_widths
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("导入问题")
+    headers = ["行号", "列", "单元格内容", "问题"]
+    bold = Font(bold=True)
+    title = f"导入检查问题清单：{filename}" if filename else "导入检查问题清单"
+    sheet.append([cell(sheet, title, style=SimpleNamespace(font=Font(bold=True, size=13)))])
+    sheet.append([cell(sheet, h, style=SimpleNamespace(font=bold)) for h in headers])
+    widths = [display_width(h) for h in headers]
+    for problem in plan.problems:
+        values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message]
+        widths = [max(w, display_width(v)) for w, v in zip(widths, values)]
+        sheet.append([cell(sheet, v) for v in values])
+    set_widths(sheet, widths)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

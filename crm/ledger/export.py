@@ -1,0 +1,278 @@
+"""月度招商项目台账: the monthly pipeline ledger as an Excel workbook a leader can print as it is.
+
+Built with openpyxl in write-only mode, streaming rows from the database, so memory stays flat
+however many rows there are. Column widths are measured in SQL before the rows are written.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import IO, Any, Callable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from sqlalchemy import select
+
+from crm.excel import DATE_FORMAT, CellStyle, INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, cell, display_width, set_widths
+from crm.extensions import db
+from crm.formatting import LOCAL_TZ
+from crm.ledger.models import FundsInPlace
+from crm.pipeline.models import Project
+from crm.accounts.models import User
+from crm.visits.models import Visit
+from crm.accounts.zones import Zone
+from crm.pipeline.models import ACTIVE_LEAD_STAGES
+from crm.permissions import scope, visible_zone_ids
+from crm.ledger import service as ledger
+from crm.inputs import month_bounds
+
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="999999")
+HEADER_BORDER = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+TOTAL_FONT = Font(bold=True)
+YIELD_PER = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[Any], Any]
+    number_format: str | None = None
+    total: bool = False
+    width: int | None = None  # fixed width; otherwise measured
+
+
+HEADER_STYLE = CellStyle(HEADER_FONT, HEADER_FILL, HEADER_BORDER,
+                         Alignment(horizontal="center", vertical="center", wrap_text=True))
+TITLE_STYLE = CellStyle(TITLE_FONT)
+TOTAL_STYLE = CellStyle(TOTAL_FONT)
+
+
+def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = None,
+                  printed_at: datetime | None = None) -> dict:
+    """Write the ledger for ``month`` of the user's zone (or ``zone_id``; admin: all zones) to ``out``."""
+    start, end = month_bounds(month)
+    zone_ids = [zone_id] if zone_id else visible_zone_ids(user)
+    zones = db.session.scalars(select(Zone).where(Zone.id.in_(zone_ids)) if zone_ids is not None
+                               else select(Zone)).all()
+    zone_label = "、".join(z.name for z in zones) if zone_ids is not None else "全市各园区"
+    printed = (printed_at or datetime.now(LOCAL_TZ)).strftime("%Y-%m-%d %H:%M")
+    title = f"{zone_label} {start.year}年{start.month}月招商项目台账"
+    subtitle = f"统计截至 {end.isoformat()}，打印于 {printed}"
+
+    def projects(stmt):
+        stmt = scope(stmt, Project, user)
+        return stmt.where(Project.zone_id.in_(zone_ids)) if zone_ids is not None else stmt
+
+    workbook = Workbook(write_only=True)
+    counts = {}
+    counts["汇总"] = _summary_sheet(workbook, user, zone_ids, start, end, title, subtitle)
+    counts["在谈项目"] = _write_sheet(
+        workbook, "在谈项目", title, subtitle, NEGOTIATION_COLUMNS,
+        projects(select(Project).where(Project.stage.in_(ACTIVE_LEAD_STAGES + ("搁置",)),
+                                       Project.created_at <= _end_of(end)))
+        .order_by(Project.zone_id, Project.stage, Project.id),
+    )
+    signed = projects(select(Project).where(Project.signed_date <= end, Project.stage != "终止"))
+    funds_until = ledger.funds_by_project(signed.with_only_columns(Project.id), until=end)
+    counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, signed_columns(funds_until),
+                                     signed.order_by(Project.zone_id, Project.signed_date, Project.id))
+    counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle, milestone_columns(funds_until, end),
+                                      signed.order_by(Project.zone_id, Project.signed_date, Project.id))
+    funds = scope(select(FundsInPlace), FundsInPlace, user).where(FundsInPlace.month.between(start, end))
+    if zone_ids is not None:
+        funds = funds.where(FundsInPlace.zone_id.in_(zone_ids))
+    counts["本月到资"] = _write_sheet(workbook, "本月到资", title, subtitle, funds_columns(funds_until),
+                                     funds.order_by(FundsInPlace.zone_id, FundsInPlace.project_id))
+    visits = scope(select(Visit), Visit, user).where(Visit.visit_date.between(start, end))
+    if zone_ids is not None:
+        visits = visits.where(Visit.zone_id.in_(zone_ids))
+    counts["本月走访"] = _write_sheet(workbook, "本月走访", title, subtitle, VISIT_COLUMNS,
+                                     visits.order_by(Visit.visit_date, Visit.id))
+    workbook.save(out)
+    return counts
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+
+
+def _rate(part, whole):
+    return float(Decimal(part) / Decimal(whole)) if whole else None
+
+
+NEGOTIATION_COLUMNS = (
+    Column("园区", lambda p: p.zone.name),
+    Column("项目名称", lambda p: p.name),
+    Column("企业名称", lambda p: p.enterprise.name),
+    Column("统一社会信用代码", lambda p: p.enterprise.uscc or "", width=20),
+    Column("阶段", lambda p: p.stage, width=6),
+    Column("计划投资(万元)", lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
+    Column("用地(亩)", lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
+    Column("来源", lambda p: p.source, width=10),
+    Column("负责人", lambda p: p.owner.display_name, width=8),
+    Column("进入阶段日期", lambda p: p.stage_changed_at.date() if p.stage_changed_at else None, DATE_FORMAT, width=12),
+)
+
+
+def signed_columns(funds: dict[int, Decimal]) -> tuple[Column, ...]:
+    return (
+        Column("园区", lambda p: p.zone.name),
+        Column("项目名称", lambda p: p.name),
+        Column("企业名称", lambda p: p.enterprise.name),
+        Column("统一社会信用代码", lambda p: p.enterprise.uscc or "", width=20),
+        Column("阶段", lambda p: p.stage, width=6),
+        Column("签约日期", lambda p: p.signed_date, DATE_FORMAT, width=12),
+        Column("计划投资(万元)", lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
+        Column("协议投资额(万元)", lambda p: p.contract_investment, MONEY_FORMAT, total=True, width=16),
+        Column("用地(亩)", lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
+        Column("亩均投资强度(万元/亩)", lambda p: ledger.investment_per_mu(p), MONEY_FORMAT, width=14),
+        Column("达产年产值(万元)", lambda p: p.annual_output_value, MONEY_FORMAT, total=True, width=14),
+        Column("达产年税收(万元)", lambda p: p.annual_tax, MONEY_FORMAT, total=True, width=14),
+        Column("新增就业(人)", lambda p: p.jobs, INTEGER_FORMAT, total=True, width=10),
+        Column("累计到资(万元)", lambda p: funds.get(p.id, Decimal(0)), MONEY_FORMAT, total=True, width=14),
+        Column("到资率", lambda p: _rate(funds.get(p.id, 0), p.contract_investment or 0), PERCENT_FORMAT, width=8),
+        Column("来源", lambda p: p.source, width=10),
+        Column("负责人", lambda p: p.owner.display_name, width=8),
+    )
+
+
+def milestone_columns(funds: dict[int, Decimal], as_of: date) -> tuple[Column, ...]:
+    def warnings(p):
+        return "；".join(ledger.warnings_for(p, p.zone, funds.get(p.id, Decimal(0)),
+                                           Decimal(p.contract_investment or 0), today=as_of))
+
+    return (
+        Column("园区", lambda p: p.zone.name),
+        Column("项目名称", lambda p: p.name),
+        Column("阶段", lambda p: p.stage, width=6),
+        Column("签约日期", lambda p: p.signed_date, DATE_FORMAT, width=12),
+        Column("约定注册", lambda p: p.due_registered, DATE_FORMAT, width=12),
+        Column("实际注册", lambda p: p.registered_date, DATE_FORMAT, width=12),
+        Column("约定开工", lambda p: p.due_started, DATE_FORMAT, width=12),
+        Column("实际开工", lambda p: p.started_date, DATE_FORMAT, width=12),
+        Column("约定投产", lambda p: p.due_production, DATE_FORMAT, width=12),
+        Column("实际投产", lambda p: p.production_date, DATE_FORMAT, width=12),
+        Column("约定达产", lambda p: p.due_full_production, DATE_FORMAT, width=12),
+        Column("实际达产", lambda p: p.full_production_date, DATE_FORMAT, width=12),
+        Column("预警", warnings, width=40),
+    )
+
+
+def funds_columns(cumulative: dict[int, Decimal]) -> tuple[Column, ...]:
+    return (
+        Column("园区", lambda f: f.project.zone.name),
+        Column("项目名称", lambda f: f.project.name),
+        Column("月份", lambda f: f.month.strftime("%Y-%m"), width=8),
+        Column("本月到资(万元)", lambda f: f.amount, MONEY_FORMAT, total=True, width=14),
+        Column("累计到资(万元)", lambda f: cumulative.get(f.project_id, Decimal(0)), MONEY_FORMAT, width=14),
+        Column("协议投资额(万元)", lambda f: f.project.contract_investment, MONEY_FORMAT, width=16),
+        Column("到资率", lambda f: _rate(cumulative.get(f.project_id, 0), f.project.contract_investment or 0),
+               PERCENT_FORMAT, width=8),
+        Column("备注", lambda f: f.note, width=20),
+    )
+
+
+VISIT_COLUMNS = (
+    Column("日期", lambda v: v.visit_date, DATE_FORMAT, width=12),
+    Column("企业名称", lambda v: v.enterprise.name),
+    Column("项目名称", lambda v: v.project.name if v.project else ""),
+    Column("方式", lambda v: v.kind, width=10),
+    Column("我方带队领导", lambda v: v.our_leader, width=12),
+    Column("我方人员", lambda v: v.our_people, width=16),
+    Column("对方人员", lambda v: v.their_people, width=16),
+    Column("洽谈内容", lambda v: v.summary, width=40),
+    Column("成果", lambda v: v.outcome, width=20),
+    Column("下一步", lambda v: v.next_step, width=20),
+    Column("期限", lambda v: v.next_step_due, DATE_FORMAT, width=12),
+    Column("记录人", lambda v: v.officer.display_name, width=8),
+)
+
+
+def _measured_widths(columns: tuple[Column, ...], rows_stmt, sample: int = 200) -> list[int]:
+    """Fixed widths where given; others from the header and the longest of the first rows."""
+    widths = [col.width or display_width(col.header) for col in columns]
+    if any(col.width is None for col in columns):
+        for row in db.session.scalars(rows_stmt.limit(sample)):
+            for i, col in enumerate(columns):
+                if col.width is None:
+                    widths[i] = max(widths[i], display_width(col.value(row)))
+    return [max(w, display_width(col.header)) if col.width is None else w for w, col in zip(widths, columns)]
+
+
+def _prepare_sheet(workbook, name: str, title: str, subtitle: str, headers: list[str], widths: list[int]):
+    sheet = workbook.create_sheet(name)
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    set_widths(sheet, widths)
+    sheet.append([cell(sheet, f"{title} · {name}", style=TITLE_STYLE)])
+    sheet.append([cell(sheet, subtitle)])
+    sheet.append([cell(sheet, header, style=HEADER_STYLE) for header in headers])
+    return sheet
+
+
+def _write_sheet(workbook, name, title, subtitle, columns, rows_stmt) -> int:
+    sheet = _prepare_sheet(workbook, name, title, subtitle, [c.header for c in columns],
+                           _measured_widths(columns, rows_stmt))
+    totals = [Decimal(0) if col.total else None for col in columns]
+    count = 0
+    for row in _stream(rows_stmt):
+        values = [col.value(row) for col in columns]
+        sheet.append([cell(sheet, value, number_format=col.number_format) for value, col in zip(values, columns)])
+        for i, value in enumerate(values):
+            if totals[i] is not None and value is not None:
+                totals[i] += Decimal(value)
+        count += 1
+    label = f"合计（{count} 项）"
+    sheet.append([cell(sheet, label if i == 0 else total, number_format=col.number_format, style=TOTAL_STYLE)
+                  for i, (total, col) in enumerate(zip(totals, columns))])
+    return count
+
+
+def _stream(stmt) -> Iterator:
+    """Rows in batches, so a 100,000-row sheet never sits in memory at once (the session's identity
+    map holds rows weakly, so written rows are freed)."""
+    yield from db.session.scalars(stmt.execution_options(yield_per=YIELD_PER))
+
+
+def _summary_sheet(workbook, user, zone_ids, start: date, end: date, title: str, subtitle: str) -> int:
+    year_start = date(start.year, 1, 1)
+    year_rates = ledger.rates(user, year_start, end, zone_ids)
+    month_rates = ledger.rates(user, start, end, zone_ids)
+    targets = ledger.target_for(zone_ids, start.year)
+    sheet = _prepare_sheet(workbook, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"],
+                           [24, 16, 16, 16, 16])
+    rows = [
+        ("签约项目（个）", month_rates["signed"], year_rates["signed"], targets["signed_count"], INTEGER_FORMAT),
+        ("协议投资额（万元）", month_rates["committed"], year_rates["committed"], targets["signed_amount"], MONEY_FORMAT),
+        ("到资（万元）", month_rates["funds"], year_rates["funds"], None, MONEY_FORMAT),
+        ("注册率", month_rates["register_rate"], year_rates["register_rate"], targets["register_rate"], PERCENT_FORMAT),
+        ("开工率", month_rates["start_rate"], year_rates["start_rate"], targets["start_rate"], PERCENT_FORMAT),
+        ("投产率", month_rates["production_rate"], year_rates["production_rate"], targets["production_rate"], PERCENT_FORMAT),
+        ("到资率", month_rates["funds_rate"], year_rates["funds_rate"], targets["funds_rate"], PERCENT_FORMAT),
+    ]
+    for label, month_value, year_value, target, fmt in rows:
+        gap = None
+        if target not in (None, 0) and year_value is not None:
+            gap = float(year_value) / float(target) if fmt != PERCENT_FORMAT else float(year_value) - float(target)
+        sheet.append([
+            cell(sheet, label),
+            cell(sheet, month_value, number_format=fmt),
+            cell(sheet, year_value, number_format=fmt),
+            cell(sheet, target, number_format=fmt),
+            cell(sheet, gap, number_format=PERCENT_FORMAT),
+        ])
+    sheet.append([cell(sheet, "注：比率按本年签约项目计算；到资率 = 累计到资 ÷ 协议投资额（含增资）；"
+                              "“完成/差距”列：金额和个数为完成比例，比率为与目标之差。")])
+    return len(rows)

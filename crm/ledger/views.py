@@ -1,0 +1,82 @@
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.accounts.zones import Zone
+from crm.ledger.models import ZoneTarget
+from crm.permissions import can_see_zone, role_required
+from crm.ledger.forms import ZoneSettingsForm
+from crm.ledger import service as ledger
+from crm.inputs import month_bounds
+from crm.ledger.export import export_ledger
+from crm.views import saving, zone_choices
+
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+
+
+@bp.before_request
+@role_required("chief", "admin", "viewer")
+def report_readers():
+    """Reports are for zone chiefs, the city centre and leaders."""
+
+
+@bp.route("/")
+def index():
+    today = date.today()
+    return render_template("reports/index.html", zones=zone_choices(current_user, writable=False),
+                           month=f"{today.year}-{today.month:02d}")
+
+
+@bp.route("/ledger.xlsx")
+def ledger_xlsx():
+    month = request.args.get("month", "")
+    zone_id = request.args.get("zone_id", type=int)
+    try:
+        month_bounds(month)
+    except ValueError:
+        flash("月份格式应为 2026-03", "danger")
+        return redirect(url_for("reports.index"))
+    if zone_id and not can_see_zone(current_user, zone_id):
+        abort(404)
+    buffer = BytesIO()
+    export_ledger(current_user, month, buffer, zone_id=zone_id)
+    buffer.seek(0)
+    zone = db.session.get(Zone, zone_id) if zone_id else None
+    name = f"{zone.name if zone else ('全市' if current_user.role == 'admin' else '本园区')}{month}招商项目台账.xlsx"
+    return send_file(buffer, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/zones/<int:zone_id>/settings", methods=["GET", "POST"])
+@role_required("chief", "admin")
+def zone_settings(zone_id):
+    if not can_see_zone(current_user, zone_id):
+        abort(404)
+    zone = db.session.get(Zone, zone_id) or abort(404)
+    year = request.values.get("year", date.today().year, type=int)
+    target = db.session.scalar(select(ZoneTarget).where(ZoneTarget.zone_id == zone.id, ZoneTarget.year == year))
+    form = ZoneSettingsForm()
+    if request.method == "GET":
+        form.year.data = year
+        form.min_investment_per_mu.data = zone.min_investment_per_mu
+        form.stale_lead_days.data = zone.stale_lead_days
+        defaults = target or ZoneTarget(**{k: v for k, v in ledger.DEFAULT_TARGETS.items()}, signed_count=0,
+                                        signed_amount=Decimal(0))
+        form.signed_count.data = defaults.signed_count
+        form.signed_amount.data = defaults.signed_amount
+        for key in ZoneSettingsForm.RATES:
+            form[key].data = Decimal(getattr(defaults, key)) * 100
+    if form.validate_on_submit():
+        data = {key: form[key].data for key in ("signed_count", "signed_amount", "min_investment_per_mu", "stale_lead_days")}
+        data.update({key: form[key].data / 100 if form[key].data is not None else None for key in ZoneSettingsForm.RATES})
+        with saving(form) as saved:
+            ledger.set_target(current_user, zone, form.year.data, data)
+        if saved:
+            flash("园区目标与设置已保存", "success")
+            return redirect(url_for("reports.zone_settings", zone_id=zone.id, year=form.year.data))
+    return render_template("reports/zone_settings.html", form=form, zone=zone, year=year)

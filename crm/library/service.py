@@ -1,0 +1,140 @@
+"""The city-wide enterprise library: create, edit, soft delete, search keys."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from crm.extensions import db
+from crm.catalog.models import Chain, EnterpriseSegment, Segment
+from crm.library.models import Contact, Enterprise
+from crm.errors import check_version, ServiceError
+from crm.library.names import clean_uscc, normalize_name, pinyin_keys
+
+EDITABLE_FIELDS = (
+    "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",
+    "industry_code", "industry_name", "main_products", "registered_capital", "annual_revenue",
+    "employees", "above_scale", "tags", "website", "notes", "zone_id",
+)
+
+
+def _refresh_search_keys(enterprise: Enterprise) -> None:
+    enterprise.name_normalized = normalize_name(enterprise.name)
+    aliases = [a for a in (enterprise.aliases or "").replace("，", ",").split(",") if a.strip()]
+    enterprise.search_pinyin = pinyin_keys(enterprise.name, *aliases)
+
+
+def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
+    for key in EDITABLE_FIELDS:
+        if key not in data:
+            continue
+        value = data[key]
+        if key == "uscc":
+            try:
+                value = clean_uscc(value)
+            except ValueError as error:
+                raise ServiceError(str(error), field="uscc") from error
+        elif key == "tags" and isinstance(value, (list, tuple)):
+            value = ",".join(value)
+        elif key in {"registered_capital", "annual_revenue"} and value is not None:
+            if Decimal(value) < 0:
+                raise ServiceError("金额不能为负数", field=key)
+        elif key == "employees" and value is not None and value < 0:
+            raise ServiceError("人数不能为负数", field=key)
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(enterprise, key, value)
+    if not enterprise.name:
+        raise ServiceError("请填写企业名称", field="name")
+    if enterprise.uscc:
+        clash = db.session.scalar(
+            select(Enterprise.id).where(Enterprise.uscc == enterprise.uscc, Enterprise.id != enterprise.id)
+        )
+        if clash:
+            raise ServiceError("该统一社会信用代码已登记在另一家企业名下", field="uscc")
+    _refresh_search_keys(enterprise)
+
+
+def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
+    enterprise = Enterprise(created_by_id=getattr(actor, "id", None))
+    _apply(enterprise, data)
+    db.session.add(enterprise)
+    db.session.flush()
+    return enterprise
+
+
+def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], version=None) -> Enterprise:
+    check_version(enterprise, version)
+    _apply(enterprise, data)
+    db.session.flush()
+    return enterprise
+
+
+SORTS = {
+    "name": Enterprise.name,
+    "region": Enterprise.region_city,
+    "industry": Enterprise.industry_code,
+    "revenue": Enterprise.annual_revenue,
+    "updated": Enterprise.updated_at,
+}
+
+
+def search_condition(q: str):
+    """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业."""
+    q = q.strip()
+    conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
+    if q.isascii():
+        conditions.append(Enterprise.search_pinyin.contains(q.lower().replace(" ", ""), autoescape=True))
+        conditions.append(Enterprise.uscc == q.upper())
+    return or_(*conditions)
+
+
+def enterprise_list_query(filters: dict[str, Any], sort: str = "name"):
+    """Enterprises matching the filters; the library is city-wide, so no zone scope applies."""
+    stmt = select(Enterprise).where(Enterprise.deleted_at.is_(None))
+    if filters.get("q"):
+        stmt = stmt.where(search_condition(filters["q"]))
+    if filters.get("zone_id"):
+        stmt = stmt.where(Enterprise.zone_id == filters["zone_id"])
+    if filters.get("local") == "local":
+        stmt = stmt.where(Enterprise.zone_id.is_not(None))
+    elif filters.get("local") == "target":
+        stmt = stmt.where(Enterprise.zone_id.is_(None))
+    if filters.get("province"):
+        stmt = stmt.where(Enterprise.region_province == filters["province"])
+    if filters.get("city"):
+        stmt = stmt.where(Enterprise.region_city == filters["city"])
+    if filters.get("industry"):
+        stmt = stmt.where(Enterprise.industry_code.startswith(filters["industry"], autoescape=True))
+    if filters.get("tag"):
+        stmt = stmt.where(Enterprise.tags.contains(filters["tag"], autoescape=True))
+    if filters.get("segment_id"):
+        stmt = stmt.where(
+            Enterprise.id.in_(
+                select(EnterpriseSegment.enterprise_id).where(EnterpriseSegment.segment_id == filters["segment_id"])
+            )
+        )
+    column = SORTS.get(sort.lstrip("-"), Enterprise.name)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return stmt.order_by(order, Enterprise.id)
+
+
+def add_contact(actor, enterprise: Enterprise, data: dict[str, Any]) -> Contact:
+    contact = Contact(enterprise_id=enterprise.id, **{k: (v or "").strip() for k, v in data.items()})
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def segment_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Segments grouped by chain, for filter selects."""
+    rows = db.session.execute(
+        select(Chain.name, Segment.id, Segment.name, Segment.tier)
+        .join(Segment, Segment.chain_id == Chain.id)
+        .order_by(Chain.id, Segment.sort_order)
+    ).all()
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for chain_name, segment_id, segment_name, tier in rows:
+        groups.setdefault(chain_name, []).append((segment_id, f"{segment_name}（{tier}）"))
+    return list(groups.items())

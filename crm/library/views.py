@@ -1,0 +1,210 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.library.forms import ContactForm, EnterpriseForm, MergeForm
+from crm.extensions import db
+from crm.forms import form_data, show_service_error
+from crm.idempotency import already_submitted, commit_once, new_token, remember
+from crm.audit.models import AuditEntry
+from crm.library.models import Contact, Enterprise, EnterpriseMerge
+from crm.catalog.models import EnterpriseSegment
+from crm.pipeline.models import Project
+from crm.visits.models import Visit
+from crm.library.models import ENTERPRISE_TAGS
+from crm.permissions import role_required, scope, visible_zone_ids, writer_required
+from crm.pipeline.first_report import holds_elsewhere
+from crm.forms import DeleteForm
+from crm.library import service as enterprise_service
+from crm import records
+from crm.admin import merges
+from crm.library import duplicates as duplicate_service
+from crm.library.duplicates import find_duplicates
+from crm.library.service import segment_choices
+from crm.errors import ServiceError
+from crm.views import all_zone_choices, int_filter, list_filters, page_of, saving
+
+bp = Blueprint("enterprises", __name__, url_prefix="/enterprises", template_folder="templates")
+
+
+def _get_or_404(enterprise_id: int) -> Enterprise:
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.deleted_at is not None:
+        abort(404)
+    return enterprise
+
+
+@bp.route("/")
+def index():
+    filters = int_filter(
+        list_filters("q", "zone_id", "local", "province", "city", "industry", "tag", "segment_id"),
+        "zone_id", "segment_id",
+    )
+    sort = request.args.get("sort", "name")
+    page = page_of(enterprise_service.enterprise_list_query(filters, sort))
+    return render_template(
+        "enterprises/index.html", page=page, filters=filters, sort=sort, tags=ENTERPRISE_TAGS,
+        zones=all_zone_choices(), segment_groups=segment_choices(),
+    )
+
+
+def _prepare(form):
+    # Any writer may record where a firm is local; the library itself is shared city-wide.
+    form.zone_id.choices = [(0, "（外地目标企业）")] + all_zone_choices()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@writer_required
+def new():
+    form = EnterpriseForm()
+    _prepare(form)
+    duplicates = []
+    if request.method == "GET":
+        form.submission_token.data = new_token()
+    if form.validate_on_submit():
+        first = already_submitted(current_user, form.submission_token.data)
+        if first:
+            return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
+        data = form_data(form, *EnterpriseForm.FIELDS)
+        data["zone_id"] = form.zone_id.data or None
+        duplicates = find_duplicates(data["name"], data["uscc"])
+        if duplicates and not form.confirm_duplicates.data:
+            return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
+        try:
+            enterprise = enterprise_service.create_enterprise(current_user, data)
+            remember(current_user, form.submission_token.data, enterprise)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            first = commit_once(current_user, form.submission_token.data)
+            if first:
+                return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
+            flash("企业已保存", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+    return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
+
+
+@bp.route("/<int:enterprise_id>")
+def detail(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    projects = db.session.scalars(
+        scope(select(Project), Project, current_user).where(Project.enterprise_id == enterprise.id)
+        .order_by(Project.id.desc())
+    ).all()
+    visits = db.session.scalars(
+        scope(select(Visit), Visit, current_user).where(Visit.enterprise_id == enterprise.id)
+        .order_by(Visit.visit_date.desc()).limit(100)
+    ).all()
+    segments = db.session.scalars(
+        select(EnterpriseSegment).where(EnterpriseSegment.enterprise_id == enterprise.id)
+    ).all()
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "Enterprise", AuditEntry.entity_id == str(enterprise.id))
+        .order_by(AuditEntry.id.desc()).limit(50)
+    ).all()
+    merges = db.session.scalars(
+        select(EnterpriseMerge).where(EnterpriseMerge.survivor_id == enterprise.id).order_by(EnterpriseMerge.id.desc())
+    ).all()
+    return render_template(
+        "enterprises/detail.html", enterprise=enterprise, projects=projects, visits=visits,
+        segments=segments, history=history, merges=merges, delete_form=DeleteForm(),
+        contact_form=ContactForm(), holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
+    )
+
+
+@bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
+@writer_required
+def edit(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    form = EnterpriseForm(obj=enterprise)
+    _prepare(form)
+    if request.method == "GET":
+        form.version.data = enterprise.version
+        form.tags.data = enterprise.tag_list
+        form.zone_id.data = enterprise.zone_id or 0
+    duplicates = []
+    if form.validate_on_submit():
+        data = form_data(form, *EnterpriseForm.FIELDS)
+        data["zone_id"] = form.zone_id.data or None
+        identity_changed = data["name"] != enterprise.name or (data["uscc"] or None) != enterprise.uscc
+        duplicates = find_duplicates(data["name"], data["uscc"], exclude_id=enterprise.id) if identity_changed else []
+        if duplicates and not form.confirm_duplicates.data:
+            return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
+        with saving(form) as saved:
+            enterprise_service.update_enterprise(current_user, enterprise, data, version=form.version.data)
+        if saved:
+            flash("企业已保存", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+    return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
+
+
+@bp.route("/<int:enterprise_id>/delete", methods=["POST"])
+@role_required("chief", "admin")
+def delete(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, enterprise)
+        db.session.commit()
+        flash("企业已删除（管理员可在回收站恢复）", "info")
+    return redirect(url_for("enterprises.index"))
+
+
+@bp.route("/<int:enterprise_id>/contacts", methods=["POST"])
+@writer_required
+def add_contact(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        enterprise_service.add_contact(current_user, enterprise, form_data(form, *ContactForm.FIELDS))
+        db.session.commit()
+        flash("联系人已添加", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+@writer_required
+def delete_contact(enterprise_id, contact_id):
+    enterprise = _get_or_404(enterprise_id)
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.enterprise_id != enterprise.id or contact.deleted_at:
+        abort(404)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, contact)
+        db.session.commit()
+        flash("联系人已删除", "info")
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/merge", methods=["GET", "POST"])
+@role_required("admin")
+def merge(enterprise_id):
+    """Merge this enterprise (the duplicate) into a survivor the admin picks."""
+    merged = _get_or_404(enterprise_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        survivor = _get_or_404(form.survivor_id.data)
+        with saving(form) as saved:
+            merges.merge_enterprises(current_user, survivor, merged)
+        if saved:
+            flash(f"已将“{merged.name}”合并到本企业，可在下方合并记录中撤销", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=survivor.id))
+    candidates = duplicate_service.find_duplicates(merged.name, merged.uscc, exclude_id=merged.id)
+    return render_template("enterprises/merge.html", enterprise=merged, form=form, candidates=candidates)
+
+
+@bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@role_required("admin")
+def undo_merge(merge_id):
+    record = db.session.get(EnterpriseMerge, merge_id) or abort(404)
+    if DeleteForm().validate_on_submit():
+        with saving() as saved:
+            merges.undo_merge(current_user, record)
+        if saved:
+            flash("合并已撤销", "success")
+    return redirect(url_for("enterprises.detail", enterprise_id=record.merged_id))

@@ -1,0 +1,22 @@
+"""Every feature's models, imported once so the app and Alembic see one metadata.
+
+Features import each other's models directly; only start-up code and migrations import this module.
+"""
+from crm.accounts.models import User, user_zones
+from crm.accounts.security_events import SecurityEvent
+from crm.accounts.zones import Zone
+from crm.audit.models import AuditEntry
+from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
+from crm.imports.models import ImportBatch
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.library.models import Contact, Enterprise, EnterpriseMerge
+from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
+from crm.submissions import FormSubmission
+from crm.visits.models import Visit
+
+__all__ = [
+    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseSegment",
+    "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch",
+    "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
+    "ZoneTarget", "project_segments", "user_zones",
+]
