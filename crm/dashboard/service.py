@@ -36,7 +36,6 @@ def overview(user: User, year: int | None = None, zone_id: int | None = None, to
     months = ledger.signed_amount_by_month(user, year, zone_ids)
     targets = ledger.target_for(zone_ids if zone_ids else _zone_ids_for(user), year)
     rates = ledger.rates(user, date(year, 1, 1), date(year, 12, 31), zone_ids)
-    signed_total = sum((m["amount"] + m["increase"] for m in months), Decimal(0))
     overdue = db.session.scalars(
         projects.where(overdue_condition(today)).order_by(Project.signed_date).limit(20)
     ).all()
@@ -50,15 +49,16 @@ def overview(user: User, year: int | None = None, zone_id: int | None = None, to
         "on_hold": by_stage.get("搁置", 0),
         "dropped": by_stage.get("终止", 0),
         "signed_count": rates["signed"],
-        "signed_amount": signed_total,
+        "signed_amount": rates["signed_amount"],
         "target": targets,
         "months": [{"month": m["month"], "amount": float(m["amount"]), "increase": float(m["increase"]),
                     "count": m["count"], "filters": {"signed_month": f"{year}-{m['month']:02d}"}} for m in months],
         "rates": [{"key": key, "label": label, "actual": rates[key], "target": targets[key],
                    "filters": {"signed_year": year, **({"reached": stage} if stage else {})}}
                   for key, label, stage in RATE_LABELS],
-        "funds": float(rates["funds"]),
-        "committed": float(rates["committed"]),
+        "funds": rates["funds"],  # booked in the year, as the ledger's 汇总 本年累计
+        "funds_to_date": rates["funds_to_date"],  # the year's signed projects, behind 到资率
+        "committed": rates["committed"],
         "by_chain": _by_chain(base),
         "by_owner": _by_owner(base),
         "by_zone": _by_zone(base) if user.role == "admin" and not zone_id else [],

@@ -23,9 +23,11 @@ from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
-from crm.pipeline.models import ACTIVE_LEAD_STAGES
 from crm.permissions import scope, visible_zone_ids
+from crm.fields import header
+from crm.ledger import figures
 from crm.ledger import service as ledger
+from crm.pipeline.lifecycle import DROPPED, NEGOTIATION_STAGES
 from crm.inputs import month_bounds
 
 TITLE_FONT = Font(bold=True, size=14)
@@ -62,7 +64,8 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     zone_label = "、".join(z.name for z in zones) if zone_ids is not None else "全市各园区"
     printed = (printed_at or datetime.now(LOCAL_TZ)).strftime("%Y-%m-%d %H:%M")
     title = f"{zone_label} {start.year}年{start.month}月招商项目台账"
-    subtitle = f"统计截至 {end.isoformat()}，打印于 {printed}"
+    as_of = min(end, (printed_at or datetime.now(LOCAL_TZ)).date())
+    subtitle = f"统计截至 {as_of.isoformat()}，打印于 {printed}"
 
     def projects(stmt):
         stmt = scope(stmt, Project, user)
@@ -73,20 +76,26 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     counts["汇总"] = _summary_sheet(workbook, user, zone_ids, start, end, title, subtitle)
     counts["在谈项目"] = _write_sheet(
         workbook, "在谈项目", title, subtitle, NEGOTIATION_COLUMNS,
-        projects(select(Project).where(Project.stage.in_(ACTIVE_LEAD_STAGES + ("搁置",)),
+        projects(select(Project).where(Project.stage.in_(NEGOTIATION_STAGES),
                                        Project.created_at <= _end_of(end)))
         .order_by(Project.zone_id, Project.stage, Project.id),
     )
-    signed = projects(select(Project).where(Project.signed_date <= end, Project.stage != "终止"))
-    funds_until = ledger.funds_by_project(signed.with_only_columns(Project.id), until=end)
-    counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, signed_columns(funds_until),
+    signed = projects(select(Project).where(Project.signed_date <= end, Project.stage != DROPPED))
+    signed_ids = signed.with_only_columns(Project.id)
+    totals = Cumulative(ledger.funds_by_project(signed_ids, until=end),
+                        ledger.increases_by_project(signed_ids, until=end))
+    counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, signed_columns(totals),
                                      signed.order_by(Project.zone_id, Project.signed_date, Project.id))
-    counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle, milestone_columns(funds_until, end),
+    counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle, milestone_columns(totals, as_of),
                                       signed.order_by(Project.zone_id, Project.signed_date, Project.id))
-    funds = scope(select(FundsInPlace), FundsInPlace, user).where(FundsInPlace.month.between(start, end))
+    # The month's funds of the projects the ledger counts (signed, not 终止): the 汇总's 到资 本月 is their sum.
+    funds = (scope(select(FundsInPlace), FundsInPlace, user)
+             .join(Project, Project.id == FundsInPlace.project_id)
+             .where(FundsInPlace.month.between(start, end), Project.signed_date <= end, Project.stage != DROPPED,
+                    Project.deleted_at.is_(None)))
     if zone_ids is not None:
         funds = funds.where(FundsInPlace.zone_id.in_(zone_ids))
-    counts["本月到资"] = _write_sheet(workbook, "本月到资", title, subtitle, funds_columns(funds_until),
+    counts["本月到资"] = _write_sheet(workbook, "本月到资", title, subtitle, funds_columns(totals),
                                      funds.order_by(FundsInPlace.zone_id, FundsInPlace.project_id))
     visits = scope(select(Visit), Visit, user).where(Visit.visit_date.between(start, end))
     if zone_ids is not None:
@@ -101,8 +110,22 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
 
 
-def _rate(part, whole):
-    return float(Decimal(part) / Decimal(whole)) if whole else None
+@dataclass(frozen=True)
+class Cumulative:
+    """Funds in place and capital increases per project, both summed up to the ledger's end date."""
+
+    funds: dict[int, Decimal]
+    increases: dict[int, Decimal]
+
+    def funds_of(self, project_id: int) -> Decimal:
+        return self.funds.get(project_id, Decimal(0))
+
+    def committed(self, project) -> Decimal:
+        return figures.committed(project.contract_investment, self.increases.get(project.id, Decimal(0)))
+
+    def rate(self, project) -> float | None:
+        return figures.funds_rate(self.funds_of(project.id), project.contract_investment,
+                                  self.increases.get(project.id, Decimal(0)))
 
 
 NEGOTIATION_COLUMNS = (
@@ -111,15 +134,15 @@ NEGOTIATION_COLUMNS = (
     Column("企业名称", lambda p: p.enterprise.name),
     Column("统一社会信用代码", lambda p: p.enterprise.uscc or "", width=20),
     Column("阶段", lambda p: p.stage, width=6),
-    Column("计划投资(万元)", lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
-    Column("用地(亩)", lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
+    Column(header("planned_investment"), lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
+    Column(header("land_area"), lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
     Column("来源", lambda p: p.source, width=10),
     Column("负责人", lambda p: p.owner.display_name, width=8),
     Column("进入阶段日期", lambda p: p.stage_changed_at.date() if p.stage_changed_at else None, DATE_FORMAT, width=12),
 )
 
 
-def signed_columns(funds: dict[int, Decimal]) -> tuple[Column, ...]:
+def signed_columns(totals: Cumulative) -> tuple[Column, ...]:
     return (
         Column("园区", lambda p: p.zone.name),
         Column("项目名称", lambda p: p.name),
@@ -127,24 +150,24 @@ def signed_columns(funds: dict[int, Decimal]) -> tuple[Column, ...]:
         Column("统一社会信用代码", lambda p: p.enterprise.uscc or "", width=20),
         Column("阶段", lambda p: p.stage, width=6),
         Column("签约日期", lambda p: p.signed_date, DATE_FORMAT, width=12),
-        Column("计划投资(万元)", lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
-        Column("协议投资额(万元)", lambda p: p.contract_investment, MONEY_FORMAT, total=True, width=16),
-        Column("用地(亩)", lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
-        Column("亩均投资强度(万元/亩)", lambda p: ledger.investment_per_mu(p), MONEY_FORMAT, width=14),
-        Column("达产年产值(万元)", lambda p: p.annual_output_value, MONEY_FORMAT, total=True, width=14),
-        Column("达产年税收(万元)", lambda p: p.annual_tax, MONEY_FORMAT, total=True, width=14),
-        Column("新增就业(人)", lambda p: p.jobs, INTEGER_FORMAT, total=True, width=10),
-        Column("累计到资(万元)", lambda p: funds.get(p.id, Decimal(0)), MONEY_FORMAT, total=True, width=14),
-        Column("到资率", lambda p: _rate(funds.get(p.id, 0), p.contract_investment or 0), PERCENT_FORMAT, width=8),
+        Column(header("planned_investment"), lambda p: p.planned_investment, MONEY_FORMAT, total=True, width=14),
+        Column(header("contract_investment"), lambda p: p.contract_investment, MONEY_FORMAT, total=True, width=16),
+        Column(header("land_area"), lambda p: p.land_area, MONEY_FORMAT, total=True, width=10),
+        Column(header("investment_per_mu"), ledger.investment_per_mu, MONEY_FORMAT, width=14),
+        Column(header("annual_output_value"), lambda p: p.annual_output_value, MONEY_FORMAT, total=True, width=14),
+        Column(header("annual_tax"), lambda p: p.annual_tax, MONEY_FORMAT, total=True, width=14),
+        Column(header("jobs"), lambda p: p.jobs, INTEGER_FORMAT, total=True, width=10),
+        Column(header("increases"), lambda p: totals.increases.get(p.id, Decimal(0)), MONEY_FORMAT, total=True, width=12),
+        Column(header("funds_cumulative"), lambda p: totals.funds_of(p.id), MONEY_FORMAT, total=True, width=14),
+        Column(figures.FUNDS_RATE_LABEL, totals.rate, PERCENT_FORMAT, width=8),
         Column("来源", lambda p: p.source, width=10),
         Column("负责人", lambda p: p.owner.display_name, width=8),
     )
 
 
-def milestone_columns(funds: dict[int, Decimal], as_of: date) -> tuple[Column, ...]:
+def milestone_columns(totals: Cumulative, as_of: date) -> tuple[Column, ...]:
     def warnings(p):
-        return "；".join(ledger.warnings_for(p, p.zone, funds.get(p.id, Decimal(0)),
-                                           Decimal(p.contract_investment or 0), today=as_of))
+        return "；".join(ledger.warnings_for(p, p.zone, totals.funds_of(p.id), totals.committed(p), today=as_of))
 
     return (
         Column("园区", lambda p: p.zone.name),
@@ -163,16 +186,15 @@ def milestone_columns(funds: dict[int, Decimal], as_of: date) -> tuple[Column, .
     )
 
 
-def funds_columns(cumulative: dict[int, Decimal]) -> tuple[Column, ...]:
+def funds_columns(totals: Cumulative) -> tuple[Column, ...]:
     return (
         Column("园区", lambda f: f.project.zone.name),
         Column("项目名称", lambda f: f.project.name),
         Column("月份", lambda f: f.month.strftime("%Y-%m"), width=8),
-        Column("本月到资(万元)", lambda f: f.amount, MONEY_FORMAT, total=True, width=14),
-        Column("累计到资(万元)", lambda f: cumulative.get(f.project_id, Decimal(0)), MONEY_FORMAT, width=14),
-        Column("协议投资额(万元)", lambda f: f.project.contract_investment, MONEY_FORMAT, width=16),
-        Column("到资率", lambda f: _rate(cumulative.get(f.project_id, 0), f.project.contract_investment or 0),
-               PERCENT_FORMAT, width=8),
+        Column(header("funds_month"), lambda f: f.amount, MONEY_FORMAT, total=True, width=14),
+        Column(header("funds_cumulative"), lambda f: totals.funds_of(f.project_id), MONEY_FORMAT, width=14),
+        Column(header("committed"), lambda f: totals.committed(f.project), MONEY_FORMAT, width=16),
+        Column(figures.FUNDS_RATE_LABEL, lambda f: totals.rate(f.project), PERCENT_FORMAT, width=8),
         Column("备注", lambda f: f.note, width=20),
     )
 
@@ -246,33 +268,40 @@ def _stream(stmt) -> Iterator:
     yield from db.session.scalars(stmt.execution_options(yield_per=YIELD_PER))
 
 
+SUMMARY_ROWS = (
+    # label, figure key, target key, number format
+    ("新签约项目（个）", "signed", "signed_count", INTEGER_FORMAT),
+    ("新签协议投资额（万元）", "contract_investment", None, MONEY_FORMAT),
+    ("增资（万元）", "increases", None, MONEY_FORMAT),
+    ("签约额合计（万元，含增资）", "signed_amount", "signed_amount", MONEY_FORMAT),
+    ("到资（万元）", "funds", None, MONEY_FORMAT),
+    ("注册率", "register_rate", "register_rate", PERCENT_FORMAT),
+    ("开工率", "start_rate", "start_rate", PERCENT_FORMAT),
+    ("投产率", "production_rate", "production_rate", PERCENT_FORMAT),
+    (figures.FUNDS_RATE_LABEL, "funds_rate", "funds_rate", PERCENT_FORMAT),
+)
+
+
 def _summary_sheet(workbook, user, zone_ids, start: date, end: date, title: str, subtitle: str) -> int:
-    year_start = date(start.year, 1, 1)
-    year_rates = ledger.rates(user, year_start, end, zone_ids)
-    month_rates = ledger.rates(user, start, end, zone_ids)
+    """本月 and 本年累计 by ``figures.period_figures``: each fact by its own date, never a later one."""
+    year = ledger.period_figures(user, date(start.year, 1, 1), end, zone_ids).as_dict()
+    month = ledger.period_figures(user, start, end, zone_ids).as_dict()
     targets = ledger.target_for(zone_ids, start.year)
     sheet = _prepare_sheet(workbook, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"],
-                           [24, 16, 16, 16, 16])
-    rows = [
-        ("签约项目（个）", month_rates["signed"], year_rates["signed"], targets["signed_count"], INTEGER_FORMAT),
-        ("协议投资额（万元）", month_rates["committed"], year_rates["committed"], targets["signed_amount"], MONEY_FORMAT),
-        ("到资（万元）", month_rates["funds"], year_rates["funds"], None, MONEY_FORMAT),
-        ("注册率", month_rates["register_rate"], year_rates["register_rate"], targets["register_rate"], PERCENT_FORMAT),
-        ("开工率", month_rates["start_rate"], year_rates["start_rate"], targets["start_rate"], PERCENT_FORMAT),
-        ("投产率", month_rates["production_rate"], year_rates["production_rate"], targets["production_rate"], PERCENT_FORMAT),
-        ("到资率", month_rates["funds_rate"], year_rates["funds_rate"], targets["funds_rate"], PERCENT_FORMAT),
-    ]
-    for label, month_value, year_value, target, fmt in rows:
+                           [26, 16, 16, 16, 16])
+    for label, key, target_key, fmt in SUMMARY_ROWS:
+        target = targets[target_key] if target_key else None
+        year_value = year[key]
         gap = None
         if target not in (None, 0) and year_value is not None:
             gap = float(year_value) / float(target) if fmt != PERCENT_FORMAT else float(year_value) - float(target)
         sheet.append([
             cell(sheet, label),
-            cell(sheet, month_value, number_format=fmt),
+            cell(sheet, month[key], number_format=fmt),
             cell(sheet, year_value, number_format=fmt),
             cell(sheet, target, number_format=fmt),
             cell(sheet, gap, number_format=PERCENT_FORMAT),
         ])
-    sheet.append([cell(sheet, "注：比率按本年签约项目计算；到资率 = 累计到资 ÷ 协议投资额（含增资）；"
-                              "“完成/差距”列：金额和个数为完成比例，比率为与目标之差。")])
-    return len(rows)
+    sheet.append([cell(sheet, "注：新签约按首次签约日期计，增资按增资日期计，到资按到资月份计；比率按期内新签约项目计算（不含终止项目）；"
+                              f"{figures.FUNDS_RATE_NOTE}；“完成/差距”列：金额和个数为完成比例，比率为与目标之差。")])
+    return len(SUMMARY_ROWS)

@@ -15,7 +15,7 @@ Counting rules (DESIGN §2):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable, Mapping
 
@@ -102,30 +102,44 @@ def due_date_problems(signed_date: date | None, dues: Mapping[str, date | None])
 
 
 @dataclass(frozen=True)
-class ProjectFigures:
-    """One project's facts as the figures need them; amounts in 万元, each dated."""
+class ProjectPeriod:
+    """One project's facts for one period: stage, milestone dates, 协议投资额, and its funds and capital
+    increases summed by date (in the period; from the start up to the period's end). Amounts in 万元."""
 
-    id: int
     stage: str
-    signed_date: date | None
     contract_investment: Decimal | None
     dates: Mapping[str, date | None]  # milestone stage → date reached
-    funds: tuple[tuple[date, Decimal], ...] = ()  # (month, amount)
-    increases: tuple[tuple[date, Decimal], ...] = ()  # (date, amount)
-    land_area: Decimal | None = None
+    funds_in_period: Decimal = ZERO
+    funds_to_end: Decimal = ZERO
+    increases_in_period: Decimal = ZERO
+    increases_to_end: Decimal = ZERO
+
+    @property
+    def signed_date(self) -> date | None:
+        return self.dates.get("签约")
 
     @property
     def counts(self) -> bool:
         return counts_in_rates(self.stage, self.signed_date)
 
-    def funds_until(self, as_of: date) -> Decimal:
-        return sum((amount for month, amount in self.funds if month <= as_of), ZERO)
 
-    def increases_until(self, as_of: date) -> Decimal:
-        return sum((amount for day, amount in self.increases if day <= as_of), ZERO)
+@dataclass(frozen=True)
+class ProjectFacts:
+    """One project's dated facts (funds by month, increases by date), for computing any period from scratch."""
 
-    def funds_rate(self, as_of: date) -> float | None:
-        return funds_rate(self.funds_until(as_of), self.contract_investment, self.increases_until(as_of))
+    stage: str
+    contract_investment: Decimal | None
+    dates: Mapping[str, date | None]
+    funds: tuple[tuple[date, Decimal], ...] = ()
+    increases: tuple[tuple[date, Decimal], ...] = ()
+
+    def period(self, start: date, end: date) -> ProjectPeriod:
+        return ProjectPeriod(
+            stage=self.stage, contract_investment=self.contract_investment, dates=self.dates,
+            funds_in_period=sum((a for d, a in self.funds if start <= d <= end), ZERO),
+            funds_to_end=sum((a for d, a in self.funds if d <= end), ZERO),
+            increases_in_period=sum((a for d, a in self.increases if start <= d <= end), ZERO),
+            increases_to_end=sum((a for d, a in self.increases if d <= end), ZERO))
 
 
 @dataclass
@@ -157,23 +171,53 @@ class PeriodFigures:
                 **{key: self.rate(key) for key in (*RATE_MILESTONES, "funds_rate")}}
 
 
-def period_figures(projects: Iterable[ProjectFigures], start: date, end: date) -> PeriodFigures:
-    """The summary for ``start``–``end``, each fact counted by its own date and never a later one."""
+def period_figures(projects: Iterable[ProjectPeriod], start: date, end: date) -> PeriodFigures:
+    """The summary for ``start``–``end``, each fact counted by its own date and never a later one.
+
+    ``projects`` carry their amounts already summed for this period (``ProjectFacts.period``, or the
+    ledger's grouped query).
+    """
     result = PeriodFigures(reached={key: 0 for key in RATE_MILESTONES})
     for project in projects:
         if not project.counts or project.signed_date > end:
             continue
-        result.increases += sum((a for d, a in project.increases if start <= d <= end), ZERO)
-        result.funds += sum((a for m, a in project.funds if start <= m <= end), ZERO)
+        result.increases += project.increases_in_period
+        result.funds += project.funds_in_period
         if not in_period(project.signed_date, start, end):
             continue
         result.signed += 1
         result.contract_investment += Decimal(project.contract_investment or 0)
-        result.funds_to_date += project.funds_until(end)
-        result.committed += committed(project.contract_investment, project.increases_until(end))
+        result.funds_to_date += project.funds_to_end
+        result.committed += committed(project.contract_investment, project.increases_to_end)
         for key, milestone in RATE_MILESTONES.items():
             if reached(milestone, project.stage, project.dates, end):
                 result.reached[key] += 1
+    return result
+
+
+def month_ends(year: int) -> list[tuple[int, date, date]]:
+    """(month, first day, last day) for each month of ``year``."""
+    months = []
+    for month in range(1, 13):
+        start = date(year, month, 1)
+        end = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+        months.append((month, start, end))
+    return months
+
+
+def signings_by_month(projects: Iterable[ProjectPeriod], increases: Iterable[tuple[date, Decimal]],
+                      year: int) -> list[dict]:
+    """Per month of ``year``: projects first signed, their 协议投资额, and capital increases dated in it —
+    the same counts as ``period_figures`` for that month. ``increases`` are (date, amount) of counting
+    projects."""
+    projects = [p for p in projects if p.counts]
+    increases = list(increases)
+    result = []
+    for month, start, end in month_ends(year):
+        signed = [p for p in projects if in_period(p.signed_date, start, end)]
+        result.append({"month": month, "count": len(signed),
+                       "amount": sum((Decimal(p.contract_investment or 0) for p in signed), ZERO),
+                       "increase": sum((a for d, a in increases if start <= d <= end), ZERO)})
     return result
 
 

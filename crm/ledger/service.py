@@ -1,8 +1,9 @@
-"""Signed projects to full production: commitments, milestones, funds in place, targets and rates.
+"""Signed projects to full production: commitments, funds in place, capital increases, targets, and the
+facts the figures are computed from.
 
-Counting rules (DESIGN §2): rates are over the projects signed in the period; a project counts once,
-at its first signing; a capital increase counts only the increase, on its own date; 到资率 is funds
-in place ÷ contracted investment (with increases). Cumulative funds are always computed, never stored.
+The rules themselves (what counts, when, and every rate) are pure functions in ``crm.ledger.figures``;
+this module fetches the facts, one row per project, and hands them over. Cumulative funds are always
+computed, never stored.
 """
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import case, func, select
 
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
 from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
-from crm.pipeline.service import MILESTONES, overdue_condition, reached_condition
+from crm.ledger import figures
+from crm.pipeline.lifecycle import DROPPED, MILESTONE_COLUMNS
 from crm.permissions import scope
 from crm.errors import check_version, ServiceError
 
-RATE_STAGES = {"register": "注册", "start": "开工", "production": "投产"}
 DEFAULT_TARGETS = {"register_rate": Decimal("0.9"), "start_rate": Decimal("0.6"),
                    "production_rate": Decimal("0.3"), "funds_rate": Decimal("0.2")}
 COMMITMENT_FIELDS = ("contract_investment", "land_area", "annual_output_value", "annual_tax", "jobs",
@@ -30,10 +31,8 @@ COMMITMENT_FIELDS = ("contract_investment", "land_area", "annual_output_value", 
 
 
 def investment_per_mu(project: Project) -> Decimal | None:
-    """亩均投资强度 (万元/亩) = contracted investment ÷ land."""
-    if not project.contract_investment or not project.land_area:
-        return None
-    return (Decimal(project.contract_investment) / Decimal(project.land_area)).quantize(Decimal("0.01"))
+    """亩均投资强度 (万元/亩) of a project, by ``figures.investment_per_mu``."""
+    return figures.investment_per_mu(project.contract_investment, project.land_area)
 
 
 def update_commitments(actor: User, project: Project, data: dict[str, Any], version=None) -> Project:
@@ -48,14 +47,10 @@ def update_commitments(actor: User, project: Project, data: dict[str, Any], vers
             setattr(project, key, value)
     if not project.contract_investment or project.contract_investment <= 0:
         raise ServiceError("请填写协议投资额（万元，大于 0）", field="contract_investment")
-    previous, previous_label = project.signed_date, "签约日期"
-    for _, _, due_column, label in MILESTONES:
-        due = getattr(project, due_column)
-        if due is None:
-            continue
-        if due < previous:
-            raise ServiceError(f"{label[2:]}约定日期不能早于{previous_label}", field=due_column)
-        previous, previous_label = due, f"{label[2:]}约定日期"
+    problems = figures.due_date_problems(project.signed_date, figures.due_dates(project))
+    if problems:
+        field_name, message = problems[0]
+        raise ServiceError(message, field=field_name)
     db.session.flush()
     return project
 
@@ -101,9 +96,11 @@ class FundsStatus:
     committed: Decimal = Decimal(0)
     entries: list = field(default_factory=list)
 
+    increases: Decimal = Decimal(0)
+
     @property
     def rate(self) -> float | None:
-        return float(self.cumulative / self.committed) if self.committed else None
+        return figures.share(self.cumulative, self.committed)
 
 
 def funds_by_project(project_ids, until: date | None = None) -> dict[int, Decimal]:
@@ -136,36 +133,28 @@ def project_funds(project: Project) -> FundsStatus:
         FundsInPlace.project_id == project.id, FundsInPlace.deleted_at.is_(None)).order_by(FundsInPlace.month)).all()
     increase = increases_by_project([project.id]).get(project.id, Decimal(0))
     return FundsStatus(cumulative=sum((e.amount for e in entries), Decimal(0)),
-                       committed=Decimal(project.contract_investment or 0) + increase, entries=entries)
+                       committed=figures.committed(project.contract_investment, increase), entries=entries,
+                       increases=increase)
 
 
 def warnings_for(project: Project, zone: Zone, funds_cumulative: Decimal, committed: Decimal,
                  today: date | None = None) -> list[str]:
-    """超期未注册/未开工/未投产/未达产, 亩均 below the zone's threshold, funds behind a straight-line plan."""
+    """超期未注册/未开工/未投产/未达产, 亩均 below the zone's threshold, funds behind plan — as of ``today``,
+    with ``funds_cumulative`` and ``committed`` (协议投资额 + increases) both counted up to that day."""
     today = today or date.today()
-    found = []
-    if project.signed_date is None or project.stage == "终止":
-        return found
-    for _, actual, due, label in MILESTONES:
-        if getattr(project, actual) is None and getattr(project, due) and getattr(project, due) < today:
-            found.append(label)
+    if project.signed_date is None or project.stage == DROPPED:
+        return []
+    found = figures.overdue_milestones(figures.milestone_dates(project), figures.due_dates(project),
+                                       project.stage, today)
     per_mu = investment_per_mu(project)
     if per_mu is not None and zone.min_investment_per_mu and per_mu < zone.min_investment_per_mu:
-        found.append(f"亩均投资强度 {per_mu} 低于园区标准 {zone.min_investment_per_mu}")
-    expected = funds_plan_share(project, today)
-    if committed and expected is not None and float(funds_cumulative / committed) < expected:
-        found.append(f"到资进度落后（应达 {expected:.0%}，实际 {float(funds_cumulative / committed):.0%}）")
+        found.append(f"亩均投资强度 {per_mu} 万元/亩，低于园区标准 {zone.min_investment_per_mu} 万元/亩")
+    expected = figures.funds_plan_share(project.signed_date, project.due_production, project.due_full_production,
+                                        today)
+    actual = figures.share(funds_cumulative, committed)
+    if figures.funds_behind(actual, expected):
+        found.append(figures.funds_behind_message(actual, expected))
     return found
-
-
-def funds_plan_share(project: Project, today: date) -> float | None:
-    """The share of the commitment a straight-line plan expects in place by ``today``: 0 at signing,
-    100% at the contract date for full production (or for production, if that is all there is)."""
-    end = project.due_full_production or project.due_production
-    if project.signed_date is None or end is None or end <= project.signed_date:
-        return None
-    elapsed = (today - project.signed_date).days / (end - project.signed_date).days
-    return max(0.0, min(1.0, elapsed))
 
 
 def target_for(zone_ids: list[int] | None, year: int) -> dict:
@@ -213,53 +202,56 @@ def signed_in_period(user: User, start: date, end: date, zone_ids: list[int] | N
     return stmt
 
 
+def _dated_sums(model, dated, start: date, end: date):
+    """Per project: the amounts dated in start–end, and all up to end (one grouped subquery)."""
+    return (select(model.project_id.label("project_id"),
+                   func.sum(case((dated >= start, model.amount), else_=0)).label("in_period"),
+                   func.sum(model.amount).label("to_end"))
+            .where(model.deleted_at.is_(None), dated <= end)
+            .group_by(model.project_id).subquery())
+
+
+def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> list[figures.ProjectPeriod]:
+    """The facts of every counting project signed by ``end`` that the user may see: one query."""
+    funds = _dated_sums(FundsInPlace, FundsInPlace.month, start, end)
+    increases = _dated_sums(CapitalIncrease, CapitalIncrease.signed_date, start, end)
+    stmt = (scope(select(Project.stage, Project.contract_investment,
+                         *(getattr(Project, column) for column in MILESTONE_COLUMNS.values()),
+                         funds.c.in_period, funds.c.to_end, increases.c.in_period, increases.c.to_end),
+                  Project, user)
+            .outerjoin(funds, funds.c.project_id == Project.id)
+            .outerjoin(increases, increases.c.project_id == Project.id)
+            .where(Project.signed_date <= end, Project.stage != DROPPED))
+    if zone_ids is not None:
+        stmt = stmt.where(Project.zone_id.in_(zone_ids))
+    rows = []
+    for stage, contract, *rest in db.session.execute(stmt):
+        dates = dict(zip(MILESTONE_COLUMNS, rest[:len(MILESTONE_COLUMNS)]))
+        funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[len(MILESTONE_COLUMNS):])
+        rows.append(figures.ProjectPeriod(stage=stage, contract_investment=contract, dates=dates,
+                                          funds_in_period=funds_in, funds_to_end=funds_to,
+                                          increases_in_period=inc_in, increases_to_end=inc_to))
+    return rows
+
+
+def period_figures(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> figures.PeriodFigures:
+    """The 汇总 figures for start–end by ``figures.period_figures``."""
+    return figures.period_figures(period_rows(user, start, end, zone_ids), start, end)
+
+
 def rates(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> dict:
-    """注册率/开工率/投产率 over the projects signed in the period, and 到资率 over their commitments."""
-    base = signed_in_period(user, start, end, zone_ids).where(Project.stage != "终止").subquery()
-    row = db.session.execute(select(
-        func.count(),
-        func.count(base.c.registered_date),
-        func.count(base.c.started_date),
-        func.count(base.c.production_date),
-        func.coalesce(func.sum(base.c.contract_investment), 0),
-    )).one()
-    total, registered, started, produced, contracted = row
-    funds = db.session.scalar(select(func.coalesce(func.sum(FundsInPlace.amount), 0)).where(
-        FundsInPlace.project_id.in_(select(base.c.id)), FundsInPlace.deleted_at.is_(None)))
-    increases = db.session.scalar(select(func.coalesce(func.sum(CapitalIncrease.amount), 0)).where(
-        CapitalIncrease.project_id.in_(select(base.c.id)), CapitalIncrease.deleted_at.is_(None)))
-    committed = Decimal(contracted or 0) + Decimal(increases or 0)
-
-    def share(n):
-        return n / total if total else None
-
-    return {
-        "signed": total,
-        "register_rate": share(registered),
-        "start_rate": share(started),
-        "production_rate": share(produced),
-        "funds_rate": float(Decimal(funds) / committed) if committed else None,
-        "funds": Decimal(funds),
-        "committed": committed,
-    }
+    """注册率/开工率/投产率/到资率 and the amounts behind them, for the projects signed in start–end."""
+    return period_figures(user, start, end, zone_ids).as_dict()
 
 
 def signed_amount_by_month(user: User, year: int, zone_ids: list[int] | None = None) -> list[dict]:
-    """New signings (first signing only) plus capital increases, by month of the year."""
+    """New signings (first signing only) and capital increases, by month of the year (the 汇总's rules)."""
     start, end = date(year, 1, 1), date(year, 12, 31)
-    signed = scope(select(Project.signed_date, Project.contract_investment), Project, user).where(
-        Project.signed_date.between(start, end))
-    increases = scope(select(CapitalIncrease.signed_date, CapitalIncrease.amount), CapitalIncrease, user).where(
-        CapitalIncrease.signed_date.between(start, end))
+    increases = (scope(select(CapitalIncrease.signed_date, CapitalIncrease.amount), CapitalIncrease, user)
+                 .join(Project, Project.id == CapitalIncrease.project_id)
+                 .where(CapitalIncrease.signed_date.between(start, end), Project.stage != DROPPED,
+                        Project.deleted_at.is_(None)))
     if zone_ids is not None:
-        signed = signed.where(Project.zone_id.in_(zone_ids))
         increases = increases.where(CapitalIncrease.zone_id.in_(zone_ids))
-    months = [{"month": m, "count": 0, "amount": Decimal(0), "increase": Decimal(0)} for m in range(1, 13)]
-    for day, amount in db.session.execute(signed):
-        months[day.month - 1]["count"] += 1
-        months[day.month - 1]["amount"] += Decimal(amount or 0)
-    for day, amount in db.session.execute(increases):
-        months[day.month - 1]["increase"] += Decimal(amount or 0)
-    return months
-
-
+    return figures.signings_by_month(period_rows(user, start, end, zone_ids),
+                                     db.session.execute(increases).tuples(), year)

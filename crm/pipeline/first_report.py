@@ -16,6 +16,8 @@ from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project
 from crm.accounts.zones import Zone
 from crm.errors import ServiceError
+from crm.pipeline.lifecycle import DROPPED
+from crm.pipeline.stages import change_stage
 
 INACTIVE_STAGES = ("终止",)
 
@@ -84,8 +86,6 @@ def flag_if_held(project: Project) -> FirstReportConflict | None:
 
 def decide(actor, conflict: FirstReportConflict, winner_project_id: int, reason: str) -> Project:
     """The admin's ruling: the winner keeps the company; the other project moves to 终止."""
-    from crm.pipeline.service import change_stage
-
     if actor.role != "admin":
         raise ServiceError("只有市投促中心管理员可以裁定首报首谈")
     if conflict.status != "open":
@@ -98,8 +98,8 @@ def decide(actor, conflict: FirstReportConflict, winner_project_id: int, reason:
         raise ServiceError("请选择保留项目的园区", field="winner")
     loser = next(p for pid, p in pair.items() if pid != winner_project_id)
     winner = pair[winner_project_id]
-    if loser.stage != "终止":
-        change_stage(actor, loser, "终止", note=f"首报首谈裁定：由{winner.zone.name}继续跟进。{reason}")
+    if loser.stage != DROPPED:
+        change_stage(actor, loser, DROPPED, note=f"首报首谈裁定：由{winner.zone.name}继续跟进。{reason}")
     conflict.status = "decided"
     conflict.winner_project_id = winner.id
     conflict.decided_by_id = actor.id

@@ -9,22 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.db import AuditedMixin, TimestampMixin, VersionedMixin, utcnow
 from crm.extensions import db
 
-# The pipeline in order; 搁置 (on hold) and 终止 (dropped) stand beside it.
-PIPELINE_STAGES = ("线索", "接洽", "考察", "洽谈", "签约", "注册", "开工", "投产", "达产")
-SIDE_STAGES = ("搁置", "终止")
-STAGES = PIPELINE_STAGES + SIDE_STAGES
-SIGNED_STAGES = PIPELINE_STAGES[4:]
-ACTIVE_LEAD_STAGES = PIPELINE_STAGES[:4]
-# The column holding the actual date a project reached each milestone stage, and (from 注册 on) the
-# contract's due date for it.
-MILESTONE_COLUMNS = {
-    "签约": "signed_date",
-    "注册": "registered_date",
-    "开工": "started_date",
-    "投产": "production_date",
-    "达产": "full_production_date",
-}
-DUE_COLUMNS = {"注册": "due_registered", "开工": "due_started", "投产": "due_production", "达产": "due_full_production"}
+# The stage constants live with the lifecycle rules; re-exported here for the models' users.
+from crm.pipeline.lifecycle import (  # noqa: E402,F401
+    ACTIVE_LEAD_STAGES, DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES, SIDE_STAGES, SIGNED_STAGES, STAGES,
+)
+
 PROJECT_SOURCES = ("以商招商", "驻点招商", "中介招商", "基金招商", "展会", "平台推送", "其他")
 PRIORITIES = ("高", "中", "低")
 

@@ -13,11 +13,14 @@ from crm.catalog.models import Chain, Segment
 from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
-from crm.pipeline.models import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, STAGES
+from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES, SIDE_STAGES
+from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import search_condition
 from crm.errors import check_version, ServiceError
+from crm.pipeline import lifecycle
 from crm.pipeline.first_report import flag_if_held
+from crm.pipeline.stages import apply_stage_change, change_stage, plan_stage_change  # noqa: F401 - the service's API
 from crm.inputs import month_bounds
 
 EDITABLE_FIELDS = (
@@ -88,77 +91,6 @@ def update_project(actor: User, project: Project, data: dict[str, Any], version=
     return project
 
 
-def _stage_index(stage: str) -> int:
-    return PIPELINE_STAGES.index(stage) if stage in PIPELINE_STAGES else -1
-
-
-def change_stage(
-    actor: User,
-    project: Project,
-    to_stage: str,
-    *,
-    note: str = "",
-    on_date: date | None = None,
-    contract_investment: Decimal | None = None,
-    version=None,
-) -> StageEvent:
-    """Move a project to ``to_stage``, enforcing the pipeline's rules, and record the event."""
-    check_version(project, version)
-    note = (note or "").strip()
-    from_stage = project.stage
-    if to_stage not in STAGES:
-        raise ServiceError(f"未知阶段：{to_stage}", field="stage")
-    if to_stage == from_stage:
-        raise ServiceError("项目已处于该阶段", field="stage")
-    if to_stage in SIDE_STAGES and not note:
-        raise ServiceError(f"转为“{to_stage}”必须填写原因", field="note")
-    if from_stage == "终止" and not note:
-        raise ServiceError("重新启动已终止的项目必须填写原因", field="note")
-    moving_back = (
-        to_stage in PIPELINE_STAGES
-        and from_stage in PIPELINE_STAGES
-        and _stage_index(to_stage) < _stage_index(from_stage)
-    )
-    if moving_back and not note:
-        raise ServiceError("阶段回退必须填写原因", field="note")
-
-    if to_stage in PIPELINE_STAGES and _stage_index(to_stage) >= _stage_index("签约"):
-        _record_milestones(project, to_stage, on_date or date.today(), contract_investment)
-
-    project.stage = to_stage
-    project.stage_changed_at = utcnow()
-    if to_stage in SIDE_STAGES:
-        project.stage_reason = note
-    event = StageEvent(project_id=project.id, actor_id=actor.id, from_stage=from_stage, to_stage=to_stage, note=note)
-    db.session.add(event)
-    db.session.flush()
-    return event
-
-
-def _record_milestones(project: Project, to_stage: str, on_date: date, contract_investment) -> None:
-    if to_stage == "签约":
-        if contract_investment is None or Decimal(contract_investment) <= 0:
-            raise ServiceError("签约须填写协议投资额（万元，大于 0）", field="contract_investment")
-        project.contract_investment = contract_investment
-    elif project.signed_date is None:
-        raise ServiceError("项目尚未签约，请先推进到“签约”并填写签约日期和协议投资额", field="stage")
-    if on_date > date.today():
-        raise ServiceError("日期不能晚于今天", field="on_date")
-    earlier = [
-        getattr(project, column)
-        for stage, column in MILESTONE_COLUMNS.items()
-        if _stage_index(stage) < _stage_index(to_stage)
-    ]
-    latest = max((d for d in earlier if d), default=None)
-    if latest and on_date < latest:
-        raise ServiceError(f"{to_stage}日期不能早于前一节点日期 {latest.isoformat()}", field="on_date")
-    column = MILESTONE_COLUMNS[to_stage]
-    # A project counts once, at its first signing: a later re-signing keeps the first date.
-    if not (to_stage == "签约" and project.signed_date):
-        setattr(project, column, on_date)
-
-
-
 SORTS = {
     "name": Project.name,
     "stage": Project.stage,
@@ -211,8 +143,8 @@ def board(actor: User, filters: dict[str, Any]) -> list[dict]:
         by_stage[project.stage].append(project)
     return [
         {"stage": stage, "count": counts.get(stage, 0), "projects": by_stage[stage],
-         "next": PIPELINE_STAGES[i + 1] if i + 1 < len(PIPELINE_STAGES) else None}
-        for i, stage in enumerate(PIPELINE_STAGES)
+         "next": lifecycle.next_stage(stage)}
+        for stage in PIPELINE_STAGES
     ]
 
 
@@ -254,25 +186,17 @@ def _period(year: str | None, month: str | None) -> tuple[date, date] | None:
     return None
 
 
-# Stage reached → the actual-date column that proves it, and the contract due date it is held to.
-MILESTONES = tuple(
-    (stage, MILESTONE_COLUMNS[stage], due, f"超期未{stage}") for stage, due in DUE_COLUMNS.items()
-)
-
-
 def overdue_condition(today: date, which: str | None = None):
-    """SQL condition: a signed project past a milestone's contract date without reaching it."""
-    parts = []
-    for stage, actual, due, _ in MILESTONES:
-        if which and which != stage:
-            continue
-        parts.append(and_(getattr(Project, actual).is_(None), getattr(Project, due) < today))
-    return and_(Project.signed_date.is_not(None), Project.stage != "终止", or_(*parts))
+    """SQL form of ``figures.overdue_milestones``: a signed project, not 终止, past a milestone's agreed
+    date without having reached it."""
+    parts = [and_(getattr(Project, due) < today, ~reached_condition(stage))
+             for stage, due in DUE_COLUMNS.items() if not which or which == stage]
+    return and_(Project.signed_date.is_not(None), Project.stage != lifecycle.DROPPED, or_(*parts))
 
 
 def reached_condition(stage: str):
-    """SQL condition: the project has reached ``stage`` (its actual date is recorded)."""
-    column = {s: actual for s, actual, _, _ in MILESTONES}.get(stage)
-    if column is None:
-        return Project.stage.in_(PIPELINE_STAGES[PIPELINE_STAGES.index(stage):])
-    return getattr(Project, column).is_not(None)
+    """SQL form of ``lifecycle.reached`` (by now): a date of this or a later milestone is recorded, or the
+    project stands at or past the stage on the pipeline (a milestone an import recorded without a date)."""
+    later = lifecycle.PIPELINE_STAGES[lifecycle.stage_index(stage):]
+    dated = [getattr(Project, column).is_not(None) for s, column in MILESTONE_COLUMNS.items() if s in later]
+    return or_(Project.stage.in_(later), *dated)

@@ -43,15 +43,15 @@ def test_workbook_layout_a_leader_can_print(ledger_world):
     assert "甲园区" in signed["A1"].value and f"{TODAY.year}年{TODAY.month}月招商项目台账" in signed["A1"].value
     assert "打印于" in signed["A2"].value
     headers = [c.value for c in signed[3]]
-    assert headers[:3] == ["园区", "项目名称", "企业名称"] and "协议投资额(万元)" in headers
+    assert headers[:3] == ["园区", "项目名称", "企业名称"] and "协议投资额（万元）" in headers
     assert signed.freeze_panes == "A4" and signed.print_title_rows == "$3:$3"
     assert signed.page_setup.orientation == "landscape" and signed.page_setup.paperSize == 9
     assert signed.page_setup.fitToWidth == 1 and signed.sheet_properties.pageSetUpPr.fitToPage
-    money = signed.cell(row=4, column=headers.index("协议投资额(万元)") + 1)
+    money = signed.cell(row=4, column=headers.index("协议投资额（万元）") + 1)
     assert money.value == 10000 and money.number_format == "#,##0.00"
     assert signed.cell(row=4, column=headers.index("签约日期") + 1).is_date
     total_row = [c.value for c in signed[signed.max_row]]
-    assert total_row[0].startswith("合计（1 项）") and total_row[headers.index("协议投资额(万元)")] == 10000
+    assert total_row[0].startswith("合计（1 项）") and total_row[headers.index("协议投资额（万元）")] == 10000
     assert signed.column_dimensions["B"].width >= 10
     funds = wb["本月到资"]
     assert [c.value for c in funds[4]][3] == 2500
@@ -81,7 +81,7 @@ def test_summary_shows_rates_against_target(ledger_world):
     ledger.set_target(ledger_world.chief_a, ledger_world.zone_a, TODAY.year, {"signed_count": 4})
     summary = _export(ledger_world.chief_a)["汇总"]
     rows = {r[0].value: [c.value for c in r] for r in summary.iter_rows(min_row=4) if r[0].value}
-    assert rows["签约项目（个）"][2] == 1 and rows["签约项目（个）"][3] == 4
+    assert rows["新签约项目（个）"][2] == 1 and rows["新签约项目（个）"][3] == 4
     assert rows["到资率"][2] == pytest.approx(0.25) and rows["到资率"][3] == pytest.approx(0.2)
 
 

@@ -78,13 +78,27 @@ def test_capital_increase_counts_only_the_increase_on_its_date(world):
 
 
 def test_a_project_counts_once_at_its_first_signing(world):
+    """Back to 签约 from 搁置 is the same signing: its date and amount stand, and it counts once."""
     project = sign(world.officer_a, world.project_a, days_ago=10)
     first = project.signed_date
-    change_stage(world.officer_a, project, "洽谈", note="协议需重签")
-    change_stage(world.officer_a, project, "签约", contract_investment=Decimal("12000"))
-    assert project.signed_date == first
+    change_stage(world.officer_a, project, "搁置", note="企业暂缓")
+    change_stage(world.officer_a, project, "签约", note="恢复推进", contract_investment=Decimal("12000"))
+    assert project.signed_date == first and project.contract_investment == Decimal("10000")
     months = ledger.signed_amount_by_month(world.chief_a, TODAY.year)
     assert sum(m["count"] for m in months) == (1 if first.year == TODAY.year else 0)
+
+
+def test_rolling_back_before_signing_undoes_the_signing(world):
+    """洽谈 after 签约 means the signing fell through: its date leaves the project (history keeps it),
+    and signing again counts on the new date."""
+    project = sign(world.officer_a, world.project_a, days_ago=10)
+    first = project.signed_date
+    event = change_stage(world.officer_a, project, "洽谈", note="协议需重签")
+    assert project.signed_date is None and first.isoformat() in event.note
+    change_stage(world.officer_a, project, "签约", contract_investment=Decimal("12000"))
+    assert project.signed_date == TODAY and project.contract_investment == Decimal("12000")
+    months = ledger.signed_amount_by_month(world.chief_a, TODAY.year)
+    assert sum(m["count"] for m in months) == 1
 
 
 def test_warnings_overdue_low_intensity_and_funds_behind(world, signed_a):
@@ -93,7 +107,7 @@ def test_warnings_overdue_low_intensity_and_funds_behind(world, signed_a):
     world.zone_a.min_investment_per_mu = Decimal("300")
     warnings = ledger.warnings_for(signed_a, world.zone_a, Decimal(0), Decimal("10000"))
     assert "超期未注册" in warnings
-    assert any("亩均投资强度 200.00 低于园区标准 300" in w for w in warnings)
+    assert any("亩均投资强度 200.00 万元/亩，低于园区标准 300" in w for w in warnings)
     assert any("到资进度落后" in w for w in warnings)
     signed_a.registered_date = TODAY - timedelta(days=2)
     world.zone_a.min_investment_per_mu = Decimal("100")
