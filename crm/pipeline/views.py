@@ -7,6 +7,7 @@ from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Enterprise
+from crm.pipeline import lifecycle
 from crm.pipeline.models import Project, StageEvent
 from crm.visits.models import Visit
 from crm.pipeline.models import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
@@ -87,13 +88,16 @@ def new():
 @bp.route("/<int:project_id>")
 def detail(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
+    return _render_detail(project, StageForm(version=project.version, stage=lifecycle.next_stage(project.stage)))
+
+
+def _render_detail(project, stage_form, status: int = 200):
     events = db.session.scalars(
         select(StageEvent).where(StageEvent.project_id == project.id).order_by(StageEvent.id)
     ).all()
     visits = db.session.scalars(
         scope(select(Visit), Visit, current_user).where(Visit.project_id == project.id).order_by(Visit.visit_date.desc())
     ).all()
-    stage_form = StageForm(version=project.version)
     funds = ledger.project_funds(project) if project.signed_date else None
     return render_template(
         "projects/detail.html", project=project, events=events, visits=visits, stage_form=stage_form,
@@ -106,7 +110,7 @@ def detail(project_id):
         per_mu=ledger.investment_per_mu(project),
         warnings=ledger.warnings_for(project, project.zone, funds.cumulative, funds.committed) if funds else [],
         funds_form=FundsForm(), increase_form=IncreaseForm(),
-    )
+    ), status
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -130,20 +134,28 @@ def edit(project_id):
 @bp.route("/<int:project_id>/stage", methods=["POST"])
 @writer_required
 def change_stage(project_id):
+    """Move a project to another stage. From the board a refusal is flashed there; from the project page
+    the page is shown again with what was typed and each error beside its field."""
     project = get_scoped_or_404(Project, project_id, current_user)
     form = StageForm()
+    from_board = request.form.get("back") == url_for("projects.board")
     if form.validate_on_submit():
-        with saving() as saved:
-            project_service.change_stage(
+        with saving(None if from_board else form) as saved:
+            event = project_service.change_stage(
                 current_user, project, form.stage.data, note=form.note.data, on_date=form.on_date.data,
                 contract_investment=form.contract_investment.data, version=form.version.data,
             )
         if saved:
-            flash(f"项目已推进到“{form.stage.data}”", "success")
-    else:
+            flash(lifecycle.StageChange(event.from_stage, event.to_stage,
+                                        lifecycle.direction(event.from_stage, event.to_stage)).message(), "success")
+            return redirect(url_for("projects.board") if from_board else url_for("projects.detail", project_id=project.id))
+    elif from_board:
         flash_form_errors(form)
-    return redirect(request.form.get("back") if request.form.get("back") == url_for("projects.board")
-                    else url_for("projects.detail", project_id=project.id))
+    if from_board:
+        return redirect(url_for("projects.board"))
+    db.session.refresh(project)
+    form.version.data = project.version
+    return _render_detail(project, form, 422)
 
 
 @bp.route("/<int:project_id>/delete", methods=["POST"])
