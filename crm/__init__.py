@@ -101,6 +101,9 @@ def _sqlite_begin(connection) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     from crm.admin.views import bp as admin_bp
     from crm.accounts.views import bp as auth_bp
     from crm.chains.views import bp as chains_bp

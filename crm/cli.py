@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from crm.audit.log import acting_as
 from crm.extensions import db
+from crm.inputs import id_or_none
 
 
 def register(app: Flask) -> None:
@@ -151,7 +152,8 @@ def ledger_export(zone_ref: str | None, month: str, output: str) -> None:
 def _zone_by_ref(ref: str):
     from crm.accounts.zones import Zone
 
-    stmt = select(Zone).where(Zone.id == int(ref)) if ref.isdigit() else select(Zone).where(Zone.name == ref)
+    zone_id = id_or_none(ref)
+    stmt = select(Zone).where(Zone.id == zone_id) if zone_id else select(Zone).where(Zone.name == ref)
     zone = db.session.scalar(stmt)
     if zone is None:
         raise click.BadParameter(f"no zone {ref!r}", param_hint="--zone")

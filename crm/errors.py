@@ -17,8 +17,12 @@ class StaleEdit(ServiceError):
 
 
 def check_version(record, submitted_version) -> None:
-    """Refuse a save based on another version of the record than the one stored now."""
-    if submitted_version is None or submitted_version == "":
+    """Refuse a save based on another version of the record than the one stored now.
+
+    ``None`` is a caller with no form (CLI, import, tests): nothing to compare. A form posted without its
+    version (``""``) is refused as stale, so leaving the field out cannot skip the check.
+    """
+    if submitted_version is None:
         return
     try:
         version = int(submitted_version)

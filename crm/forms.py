@@ -1,11 +1,15 @@
 """Form plumbing shared by every blueprint: Chinese messages, service errors shown beside fields."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms.utils import unset_value
+from wtforms.validators import NumberRange, Optional, StopValidation
 
 from crm.errors import ServiceError
+from crm.inputs import month_bounds
 
 
 class BaseForm(FlaskForm):
@@ -17,17 +21,45 @@ class DeleteForm(BaseForm):
     """A bare POST with its CSRF token: delete, restore, undo, mark done."""
 
 
+class VersionField(HiddenField):
+    """The record version a form was rendered with. On a POST only what was posted counts: a form built
+    with ``obj=record`` would otherwise fill a missing version from the record and skip the stale check;
+    a missing one is "", which ``check_version`` refuses."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if formdata is not None:
+            data = ""
+        super().process(formdata, data, extra_filters)
+
+
 class VersionedForm(BaseForm):
-    version = HiddenField()
+    version = VersionField()
     # One-time token of a create form (see crm/idempotency.py); unused when editing.
     submission_token = HiddenField()
+
+
+def finite_number(form, field) -> None:
+    """Refuse NaN, sNaN and infinities (Decimal accepts them; comparing them is an error, not a no)."""
+    value = field.data
+    if isinstance(value, Decimal) and not value.is_finite():
+        field.data = None
+        raise StopValidation("请输入数字")
+
+
+def month_text(form, field) -> None:
+    """YYYY-MM, a real month of a year a ledger holds (crm.inputs.month_bounds decides)."""
+    try:
+        month_bounds(field.data or "")
+    except ValueError as error:
+        raise StopValidation(str(error)) from None
 
 
 def money_field(label: str, **kwargs) -> DecimalField:
     return DecimalField(
         label,
         places=2,
-        validators=[Optional(), NumberRange(min=0, max=10**11, message="金额不能为负数且不能超过 1000 亿")],
+        validators=[Optional(), finite_number,
+                    NumberRange(min=0, max=10**11, message="金额不能为负数且不能超过 1000 亿")],
         **kwargs,
     )
 

@@ -11,13 +11,14 @@ from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.permissions import visible_zone_ids, writable_zone_ids
 from crm.errors import ServiceError
+from crm.inputs import parse_id, parse_page
 
 
 def page_of(stmt, per_page: int | None = None):
     """One page of ``stmt``: two queries (count and rows), however many rows there are."""
     return db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=parse_page),
         per_page=per_page or current_app.config["PAGE_SIZE"],
         max_per_page=200,
         error_out=False,
@@ -31,7 +32,10 @@ def list_filters(*names: str) -> dict:
 def int_filter(filters: dict, *names: str) -> dict:
     for name in names:
         if name in filters:
-            filters[name] = int(filters[name]) if filters[name].isdigit() else -1
+            try:
+                filters[name] = parse_id(filters[name])
+            except ValueError:
+                filters[name] = -1  # matches nothing, as a filter for a record that does not exist
     return filters
 
 

@@ -16,6 +16,7 @@ from crm.db import utcnow
 from crm.extensions import db
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
+from crm.inputs import id_or_none
 
 # Checked against even when the user does not exist, so timing does not tell which was wrong.
 # One per hash method: a decoy cheaper than the real hash would give the answer away.
@@ -87,10 +88,11 @@ def record_sign_in(user: User, how: str) -> None:
 def load_user_from_session_id(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session version, and an old version is refused."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    user_id, version = id_or_none(user_id), id_or_none(version)
+    if user_id is None or version is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 

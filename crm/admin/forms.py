@@ -1,6 +1,7 @@
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import NumberRange, DataRequired, Length, Optional, Regexp
 
+from crm.inputs import MAX_ID
 from crm.forms import BaseForm
 from crm.accounts.models import ROLES
 
@@ -27,7 +28,7 @@ class UserEditForm(BaseForm):
 
 
 class DecisionForm(BaseForm):
-    winner = IntegerField("保留项目", validators=[DataRequired("请选择保留该企业的园区")])
+    winner = IntegerField("保留项目", validators=[DataRequired("请选择保留该企业的园区"), NumberRange(min=1, max=MAX_ID, message="编号超出范围")])
     reason = TextAreaField("裁定理由", validators=[DataRequired("请填写裁定理由"), Length(max=400, message="最多 400 字")])
 
 

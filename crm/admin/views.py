@@ -21,7 +21,7 @@ from crm import records
 from crm.errors import ServiceError
 from crm.pipeline.first_report import decide, open_conflicts_query
 from crm.accounts.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
-from crm.views import all_zone_choices, list_filters, page_of
+from crm.views import all_zone_choices, int_filter, list_filters, page_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 RESTORABLE = {"project": Project, "visit": Visit, "enterprise": Enterprise}
@@ -148,12 +148,13 @@ def security_log():
 @bp.route("/audit")
 def audit():
     filters = list_filters("entity_type", "entity_id", "actor_id", "action")
+    ids = int_filter(dict(filters), "actor_id")
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     for key in ("entity_type", "entity_id", "action"):
         if key in filters:
             stmt = stmt.where(getattr(AuditEntry, key) == filters[key])
-    if filters.get("actor_id", "").isdigit():
-        stmt = stmt.where(AuditEntry.actor_id == int(filters["actor_id"]))
+    if "actor_id" in ids:
+        stmt = stmt.where(AuditEntry.actor_id == ids["actor_id"])
     return render_template("admin/audit.html", page=page_of(stmt), filters=filters)
 
 

@@ -17,6 +17,7 @@ from crm.formatting import local_datetime
 from crm.catalog.models import Chain
 from crm.accounts.zones import Zone
 from crm.chains import gaps as analysis
+from crm.inputs import id_or_none
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ def _zone_id(zone: str | None) -> int | None:
         return None
     zone = zone.strip()
     found = db.session.scalar(select(Zone).where(Zone.name == zone))
-    if found is None and zone.isdigit():
-        found = db.session.get(Zone, int(zone))
+    if found is None and id_or_none(zone):
+        found = db.session.get(Zone, id_or_none(zone))
     if found is None:
         names = "、".join(db.session.scalars(select(Zone.name).order_by(Zone.id)))
         raise click.ClickException(f"未知园区 {zone}（可用：{names or '无'}）")

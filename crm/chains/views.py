@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.chains.forms import LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
+from crm.inputs import id_or_none, parse_id
 from crm.forms import form_data
 from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.library.models import Enterprise
@@ -37,9 +38,10 @@ def _zone_arg() -> int | None:
     raw = request.args.get("zone_id", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:  # not an id we could have issued
+    zone_id = id_or_none(raw)
+    if zone_id is None:  # not an id we could have issued
         abort(404)
-    return int(raw)
+    return zone_id
 
 
 def _analyse(code: str, zone_id: int | None) -> analysis.ChainReport:
@@ -186,7 +188,7 @@ def mapping_page(enterprise_id):
     current = mapping.mappings_of(enterprise)
     suggestions = mapping.suggestions_for(enterprise, segments)
     form = MappingForm()
-    added = [i for i in request.args.getlist("add", type=int) if i in by_id]
+    added = [i for i in request.args.getlist("add", type=parse_id) if i in by_id]
     if request.method == "GET":
         form.segment_ids.data = [m.segment_id for m in current] + added
         form.primary.data = [m.segment_id for m in current if m.is_primary] or (added[:1] if not current else [])

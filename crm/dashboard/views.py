@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from crm.formatting import money
 from crm.permissions import can_see_zone
+from crm.inputs import parse_id, parse_year
 from crm.dashboard.service import overview
 from crm.views import zone_choices
 
@@ -13,11 +14,9 @@ bp = Blueprint("main", __name__, template_folder="templates")
 
 @bp.route("/")
 def dashboard():
-    year = request.args.get("year", date.today().year, type=int)
-    zone_id = request.args.get("zone_id", type=int)
+    year = request.args.get("year", date.today().year, type=parse_year)
+    zone_id = request.args.get("zone_id", type=parse_id)
     if zone_id and not can_see_zone(current_user, zone_id):
-        abort(404)
-    if not 2000 <= year <= 2100:
         abort(404)
     data = overview(current_user, year, zone_id)
     return render_template("main/dashboard.html", overview=data, charts=_chart_data(data),

@@ -21,6 +21,7 @@ from crm.accounts.zones import Zone
 from crm.imports import service as import_service
 from crm.errors import ServiceError
 from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping, SYSTEM_ACTOR
+from crm.inputs import id_or_none
 
 
 @click.command("import")
@@ -103,7 +104,7 @@ def _mapping(table, kind: str, pairs: tuple[str, ...]) -> dict[int, str] | None:
 
 
 def _zone(ref: str) -> Zone:
-    zone = db.session.get(Zone, int(ref)) if ref.isdigit() else None
+    zone = db.session.get(Zone, id_or_none(ref)) if id_or_none(ref) else None
     zone = zone or db.session.scalar(select(Zone).where(Zone.name == ref.strip()))
     if zone is None:
         raise click.BadParameter(f"没有名为或编号为“{ref}”的园区", param_hint="--zone")

@@ -18,6 +18,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from crm.extensions import db
+from crm.inputs import download_name
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form, mapping_from
 from crm.imports.models import ImportBatch
 from crm.accounts.zones import Zone
@@ -198,7 +199,7 @@ def report(token):
     data = import_service.problems_workbook(plan, meta["filename"])
     stem = meta["filename"].rsplit(".", 1)[0]
     return send_file(
-        io.BytesIO(data), as_attachment=True, download_name=f"导入问题清单_{stem}.xlsx",
+        io.BytesIO(data), as_attachment=True, download_name=download_name(f"导入问题清单_{stem}.xlsx"),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0,
     )
 

@@ -1,11 +1,11 @@
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from crm.forms import BaseForm, count_field, money_field
+from crm.forms import BaseForm, count_field, finite_number, money_field
 
 
 def percent_field(label: str) -> DecimalField:
-    return DecimalField(label, places=1, validators=[Optional(), NumberRange(min=0, max=100, message="请输入 0–100 之间的百分比")])
+    return DecimalField(label, places=1, validators=[Optional(), finite_number, NumberRange(min=0, max=100, message="请输入 0–100 之间的百分比")])
 
 
 class ZoneSettingsForm(BaseForm):

@@ -12,7 +12,7 @@ from crm.ledger.models import ZoneTarget
 from crm.permissions import can_see_zone, role_required
 from crm.ledger.forms import ZoneSettingsForm
 from crm.ledger import service as ledger
-from crm.inputs import month_bounds
+from crm.inputs import download_name, month_bounds, parse_id, parse_year
 from crm.ledger.export import export_ledger
 from crm.views import saving, zone_choices
 
@@ -35,7 +35,7 @@ def index():
 @bp.route("/ledger.xlsx")
 def ledger_xlsx():
     month = request.args.get("month", "")
-    zone_id = request.args.get("zone_id", type=int)
+    zone_id = request.args.get("zone_id", type=parse_id)
     try:
         month_bounds(month)
     except ValueError:
@@ -48,7 +48,7 @@ def ledger_xlsx():
     buffer.seek(0)
     zone = db.session.get(Zone, zone_id) if zone_id else None
     name = f"{zone.name if zone else ('全市' if current_user.role == 'admin' else '本园区')}{month}招商项目台账.xlsx"
-    return send_file(buffer, as_attachment=True, download_name=name,
+    return send_file(buffer, as_attachment=True, download_name=download_name(name),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -58,7 +58,7 @@ def zone_settings(zone_id):
     if not can_see_zone(current_user, zone_id):
         abort(404)
     zone = db.session.get(Zone, zone_id) or abort(404)
-    year = request.values.get("year", date.today().year, type=int)
+    year = request.values.get("year", date.today().year, type=parse_year)
     target = db.session.scalar(select(ZoneTarget).where(ZoneTarget.zone_id == zone.id, ZoneTarget.year == year))
     form = ZoneSettingsForm()
     if request.method == "GET":

@@ -1,6 +1,7 @@
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import NumberRange, DataRequired, Length, Optional
 
+from crm.inputs import MAX_ID
 from crm.forms import BaseForm, VersionedForm, count_field, money_field
 from crm.library.models import ENTERPRISE_TAGS
 
@@ -43,4 +44,4 @@ class ContactForm(BaseForm):
 
 
 class MergeForm(BaseForm):
-    survivor_id = IntegerField("保留企业 ID", validators=[DataRequired("请填写保留的企业 ID")])
+    survivor_id = IntegerField("保留企业 ID", validators=[DataRequired("请填写保留的企业 ID"), NumberRange(min=1, max=MAX_ID, message="编号超出范围")])

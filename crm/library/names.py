@@ -25,9 +25,17 @@ def to_halfwidth(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def comparable(text: str) -> str:
+    """Text as it is compared: NFKC (full-width to half-width, compatibility forms folded) with format
+    and zero-width characters removed (U+200B, U+FEFF, bidi marks: category Cf), so a look-alike name
+    with an invisible character compares equal to the real one."""
+    text = to_halfwidth(text or "")
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def normalize_name(name: str) -> str:
     """The part of a company name that identifies it: no region prefix, no legal form, no spaces."""
-    text = to_halfwidth(name or "").strip()
+    text = comparable(name).strip()
     text = _BRACKETED.sub("", text)
     text = re.sub(r"\s+", "", text)
     text = _PREFIX.sub("", text, count=1) or text

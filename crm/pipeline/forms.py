@@ -1,7 +1,7 @@
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
-from crm.forms import BaseForm, VersionedForm, count_field, money_field
+from crm.forms import BaseForm, VersionedForm, count_field, money_field, month_text
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES, STAGES
 
 
@@ -42,8 +42,7 @@ class CommitmentForm(VersionedForm):
 
 
 class FundsForm(BaseForm):
-    month = StringField("月份（YYYY-MM）", validators=[DataRequired("请填写月份"),
-                                                    Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="月份格式应为 2026-03")])
+    month = StringField("月份（YYYY-MM）", validators=[DataRequired("请填写月份"), month_text])
     amount = money_field("到资金额（万元）")
     note = StringField("备注", validators=[Length(max=300, message="最多 300 字")])
 

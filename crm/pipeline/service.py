@@ -21,7 +21,7 @@ from crm.errors import check_version, ServiceError
 from crm.pipeline import lifecycle
 from crm.pipeline.first_report import flag_if_held
 from crm.pipeline.stages import apply_stage_change, change_stage, plan_stage_change  # noqa: F401 - the service's API
-from crm.inputs import month_bounds
+from crm.inputs import month_bounds, parse_year
 
 EDITABLE_FIELDS = (
     "name", "planned_investment", "land_area", "source", "priority", "confidential", "description",
@@ -180,7 +180,8 @@ def _period(year: str | None, month: str | None) -> tuple[date, date] | None:
         if month:
             return month_bounds(month)
         if year:
-            return date(int(year), 1, 1), date(int(year), 12, 31)
+            year = parse_year(year)
+            return date(year, 1, 1), date(year, 12, 31)
     except ValueError:
         return (date.min, date.min)  # a malformed period matches nothing rather than everything
     return None

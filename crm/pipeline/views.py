@@ -15,7 +15,7 @@ from crm.permissions import get_scoped_or_404, scope, visible_zone_ids, writer_r
 from crm.pipeline.first_report import holds_elsewhere
 from crm.forms import DeleteForm
 from crm.pipeline.forms import CommitmentForm, FundsForm, IncreaseForm, ProjectForm, StageForm
-from crm.inputs import month_bounds
+from crm.inputs import month_bounds, parse_id
 from crm.ledger import service as ledger
 from crm.pipeline import service as project_service
 from crm import records
@@ -52,7 +52,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @writer_required
 def new():
-    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=int) or 0)
+    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=parse_id) or 0)
     if enterprise is None or enterprise.deleted_at:
         flash("请先在企业库中选择企业，再从企业页面新建项目。", "warning")
         return redirect(url_for("enterprises.index"))
@@ -155,7 +155,7 @@ def change_stage(project_id):
         return redirect(url_for("projects.board"))
     db.session.refresh(project)
     form.version.data = project.version
-    return _render_detail(project, form, 422)
+    return _render_detail(project, form)
 
 
 @bp.route("/<int:project_id>/delete", methods=["POST"])

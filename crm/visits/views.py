@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from crm.accounts.service import safe_next_url
 from crm.extensions import db
+from crm.inputs import parse_id
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.library.models import Enterprise
@@ -52,7 +53,7 @@ def my_work():
 @bp.route("/new", methods=["GET", "POST"])
 @writer_required
 def new():
-    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=int) or 0)
+    enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=parse_id) or 0)
     if enterprise is None or enterprise.deleted_at:
         flash("请先在企业库中选择企业，再记录走访。", "warning")
         return redirect(url_for("enterprises.index"))
@@ -60,7 +61,7 @@ def new():
     projects = _prepare(form, enterprise)
     if request.method == "GET":
         form.submission_token.data = new_token()
-        form.project_id.data = request.args.get("project_id", 0, type=int)
+        form.project_id.data = request.args.get("project_id", 0, type=parse_id)
     if form.validate_on_submit():
         first = already_submitted(current_user, form.submission_token.data)
         if first:

@@ -215,7 +215,7 @@ def negotiating(world):
 
 def test_moving_back_needs_a_note(world, negotiating):
     message = _refused(world.officer_a, negotiating, "接洽")
-    assert "回退" in message and "原因" in message
+    assert "退回" in message and "原因" in message
     change_stage(world.officer_a, negotiating, "接洽", note="企业要求重新评估选址")
     assert negotiating.stage == "接洽"
 
@@ -259,7 +259,7 @@ def test_a_refused_stage_change_through_the_site_is_shown_in_chinese(world, logi
     client = login_as(world.officer_a)
     response = client.post(f"/projects/{negotiating.id}/stage",
                            data={"stage": "开工", "version": negotiating.version}, follow_redirects=True)
-    assert response.status_code == 200
+    assert response.status_code == 200  # the page again, with the message beside the form
     assert "尚未签约" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Project, negotiating.id).stage == "洽谈"

@@ -180,3 +180,13 @@ def test_preview_and_batch_pages_run_a_bounded_number_of_queries(world, login_as
     with count_queries() as statements:
         assert client.get(f"/imports/batches/{batch.id}").status_code == 200
     assert len(statements) <= 12, len(statements)
+
+
+def test_an_upload_name_with_a_line_break_still_gets_its_problem_report(world, login_as, uploads):
+    """Its problem report answered 500: the name went into the Content-Disposition header as it was."""
+    client = login_as(world.officer_a)
+    token = token_of(upload(client, PROJECT_ROWS, filename="园区\u2028台账\u0085\x0b.xlsx"))
+    response = client.get(f"/imports/{token}/report.xlsx")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert not any(ch in disposition for ch in "\n\r\x0b\x85\u2028") and "xlsx" in disposition

@@ -96,3 +96,15 @@ def test_changing_a_projects_segments_is_audited(world):
     ids = sorted(str(s.id) for s in segments)
     assert entries[-2].after["segments"] == ids and entries[-2].before["segments"] == []
     assert entries[-1].before["segments"] == ids and entries[-1].after["segments"] == [str(segments[0].id)]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\ufeff", "\u2060", "\u200e"])
+def test_a_look_alike_name_with_an_invisible_character_is_the_same_company(world, invisible):
+    """A zero-width space before 有限公司 escaped both the duplicate and the first-report checks."""
+    from crm.library.duplicates import find_duplicates
+
+    name = f"江苏宏达铝业{invisible}有限公司"
+    assert [d.enterprise.id for d in find_duplicates(name)][:1] == [world.enterprise.id]
+    twin = f.make_enterprise(world.admin, name=name)
+    project = f.make_project(world.officer_b, twin, name="不可见字符的同名企业")
+    assert is_flagged(project)

@@ -132,3 +132,10 @@ def test_list_filters_by_segment_region_zone_tag_and_kind(world):
     assert foil in ids(tag="专精特新") and foil not in ids(tag="上市")
     assert foil in ids(local="local", zone_id=world.zone_a.id) and foil not in ids(local="target")
     assert world.enterprise in ids(local="target")
+
+
+def test_names_compare_after_nfkc_without_format_characters():
+    from crm.library.names import comparable
+
+    assert comparable("宏达\u200b铝业\ufeff") == "宏达铝业"
+    assert normalize_name("ＡＢＣ\u200b铝业有限公司") == normalize_name("ABC铝业有限公司") == "abc铝业"

@@ -151,3 +151,15 @@ def test_a_save_that_loses_a_race_at_the_database_gets_the_stale_message(world, 
         "version": 1, "name": "改名", "source": "其他", "priority": "中"})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/projects/{world.project_a.id}/edit")
     assert "已被他人修改" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_edit_posted_without_its_version_is_refused_as_stale(world, login_as):
+    """Leaving ``version`` out of the POST used to skip the stale-edit check."""
+    client = login_as(world.officer_a)
+    page = client.post(f"/projects/{world.project_a.id}/edit", follow_redirects=True,
+                       data={"name": "改名而不带版本", "source": "其他", "priority": "中",
+                             "owner_id": world.officer_a.id, "zone_id": world.zone_a.id})
+    assert "已被他人修改" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Project, world.project_a.id).name != "改名而不带版本"
+
