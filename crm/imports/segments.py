@@ -62,6 +62,7 @@ class SegmentMatcher:
         self.by_code: dict[str, Segment] = {}
         self.by_keyword: dict[str, list[Segment]] = defaultdict(list)
         self.chains: dict[str, Chain] = {}
+        self.groups: dict[str, list[Chain]] = defaultdict(list)  # 新能源: 光伏, 锂电池与储能, 新能源汽车
         self.chain_segments: dict[int, list[Segment]] = defaultdict(list)
         for segment, chain in rows:
             self.by_id[segment.id] = segment
@@ -71,6 +72,8 @@ class SegmentMatcher:
                 if segment not in self.by_keyword[_key(keyword)]:
                     self.by_keyword[_key(keyword)].append(segment)
             self.chain_segments[chain.id].append(segment)
+            if chain.group and chain not in self.groups[_key(chain.group)]:
+                self.groups[_key(chain.group)].append(chain)
             for name in (chain.name, chain.code, *(chain.name + suffix for suffix in _CHAIN_SUFFIXES)):
                 self.chains.setdefault(_key(name), chain)
         self.mappings: dict[int, list[tuple[int, bool]]] = defaultdict(list)
@@ -160,6 +163,12 @@ class SegmentMatcher:
             return by_keyword[0], None, None
         if by_keyword:
             return None, None, self._ambiguous(name, by_keyword)
+        group = self.groups.get(key, [])
+        if len(group) == 1:  # 有色金属: the one chain of that group
+            return None, group[0], None
+        if group:
+            return None, None, (f"“{name}”包含多条产业链（{'、'.join(c.name for c in group)}），"
+                                f"请改写为其中一条产业链的名称，或具体环节名称或代码")
         return None, None, self._unknown(name)
 
     def _in_chain(self, ref, chain: Chain, name: str) -> tuple[Segment | None, str | None]:
@@ -172,10 +181,12 @@ class SegmentMatcher:
             listed = "、".join(_label(s) for s, _ in mapped[:5])
             return None, (f"“{name}”是产业链名称，企业“{ref.name}”在该链关联了 {len(mapped)} 个环节（{listed}），"
                           f"请写明其中的环节名称或代码")
-        who = f"本次新建的企业“{ref.name}”" if not ref.enterprise_id else f"企业“{ref.name}”"
         example = self.chain_segments[chain.id][0] if self.chain_segments[chain.id] else None
         hint = f"（如“{example.name}”或“{example.code}”）" if example else ""
-        return None, (f"未找到{who}在“{chain.name}”产业链中的环节：只写产业链名称时按企业在该链关联的环节计入，"
+        if not ref.enterprise_id:
+            return None, (f"未找到本次新建的企业“{ref.name}”在“{chain.name}”产业链中的环节（新企业尚未关联环节）："
+                          f"只写产业链名称时按企业在该链关联的环节计入，请改写为具体环节名称或代码{hint}")
+        return None, (f"未找到企业“{ref.name}”在“{chain.name}”产业链中的环节：只写产业链名称时按企业在该链关联的环节计入，"
                       f"请改写为具体环节名称或代码{hint}，或先在企业页面为企业关联该链的环节")
 
     @staticmethod
