@@ -111,6 +111,37 @@ def set_project_segments(project: Project, segments: list[Segment]) -> bool:
     return True
 
 
+def projects_without_segments() -> list[tuple[Project, Segment]]:
+    """Projects (not deleted) serving no segment whose enterprise has a primary one, with that segment.
+
+    They were made before a new project took its enterprise's primary segment; one query.
+    """
+    rows = db.session.execute(
+        select(Project, Segment)
+        .join(EnterpriseSegment, and_(EnterpriseSegment.enterprise_id == Project.enterprise_id,
+                                      EnterpriseSegment.is_primary.is_(True)))
+        .join(Segment, Segment.id == EnterpriseSegment.segment_id)
+        .where(Project.deleted_at.is_(None), ~Project.segments.any())
+        .order_by(Project.id, Segment.id)
+    ).unique().tuples().all()
+    found: dict[int, tuple[Project, Segment]] = {}
+    for project, segment in rows:
+        found.setdefault(project.id, (project, segment))
+    return list(found.values())
+
+
+def fill_missing_segments(actor) -> list[tuple[Project, Segment]]:
+    """Give every project that serves no segment its enterprise's primary segment (audited); what was set.
+
+    The city operator's one-off repair (``flask chains fill-project-segments``), city-wide.
+    """
+    found = projects_without_segments()
+    for project, segment in found:
+        set_project_segments(project, [segment])
+    db.session.flush()
+    return found
+
+
 def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) -> Project:
     """A new project (线索) for ``enterprise``; without segments it serves the enterprise's primary one."""
     zones = writable_zone_ids(actor)

@@ -15,13 +15,15 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from crm.catalog.models import EnterpriseSegment
 from crm.chains import gaps as analysis
-from crm.chains.commands import gaps as gaps_command
+from crm.chains.commands import fill_project_segments, gaps as gaps_command
 from crm.dashboard.service import overview
 from crm.extensions import db
 from crm.pipeline.models import Project
 from crm.pipeline.service import change_stage, create_project
-from tests.chains_app.conftest import mapped_enterprise
+from tests import factories as f
+from tests.chains_app.conftest import mapped_enterprise, segment
 
 CODE = "AL-FOIL-BATTERY"
 AMOUNT = Decimal("118000")
@@ -143,3 +145,30 @@ def test_the_pages_show_the_signed_project_on_the_segment(foil, login_as):
     assert bar["value"] >= 1 and bar["link"] == "/projects/?chain=aluminium"
     listed = client.get(bar["link"]).get_data(as_text=True)
     assert "鼎胜电池铝箔项目" in listed
+
+
+def test_projects_made_before_are_given_their_enterprises_primary_segment_by_the_cli(world, app):
+    firm = f.make_enterprise(world.admin, name="江苏鼎胜电池铝箔有限公司")
+    old = create_project(world.officer_a, firm, {"name": "早先签约的电池铝箔项目"})  # firm not mapped yet: none
+    change_stage(world.officer_a, old, "签约", on_date=date.today(), contract_investment=AMOUNT)
+    chosen = create_project(world.officer_a, firm, {"name": "已选环节的项目"})
+    chosen.segments = [segment("AL-SHEET")]
+    db.session.add(EnterpriseSegment(enterprise_id=firm.id, segment_id=segment(CODE).id, is_primary=True))
+    db.session.commit()
+    assert old.segments == [] and _record(world.chief_a, world.zone_a.id).status == "missing"
+
+    runner = app.test_cli_runner()
+    dry = runner.invoke(fill_project_segments, ["--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "早先签约的电池铝箔项目 → 电池铝箔（AL-FOIL-BATTERY）" in dry.output and "已选环节的项目" not in dry.output
+    db.session.expire_all()
+    assert db.session.get(Project, old.id).segments == []
+
+    done = runner.invoke(fill_project_segments, [])
+    assert done.exit_code == 0 and "已为 1 个项目补上企业主环节" in done.output
+    db.session.expire_all()
+    assert [s.code for s in db.session.get(Project, old.id).segments] == [CODE]
+    assert [s.code for s in db.session.get(Project, chosen.id).segments] == ["AL-SHEET"]
+    assert _record(world.chief_a, world.zone_a.id).status == "weak"
+    again = runner.invoke(fill_project_segments, [])
+    assert "已为 0 个项目" in again.output
