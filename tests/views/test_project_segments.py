@@ -163,3 +163,12 @@ def test_the_project_page_runs_the_same_queries_for_one_segment_or_four(world, l
     with count_queries() as four:
         assert client.get(f"/projects/{world.project_a.id}").status_code == 200
     assert len(four) == len(one), (len(one), len(four))
+
+
+def test_the_project_form_loads_every_segment_and_chain_in_one_query(world, login_as, count_queries):
+    client = login_as(world.officer_a)
+    client.get(f"/projects/{world.project_a.id}/edit")  # warm up: the session and user queries
+    with count_queries() as statements:
+        assert client.get(f"/projects/{world.project_a.id}/edit").status_code == 200
+    chain_reads = [s for s in statements if "FROM chains" in s or "JOIN chains" in s]
+    assert len(chain_reads) == 1 and "FROM segments JOIN chains" in " ".join(chain_reads[0].split()), chain_reads
