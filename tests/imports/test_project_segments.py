@@ -12,7 +12,7 @@ from crm.imports.reading import parse_name_list, suggest_mapping
 from crm.pipeline.models import Project
 from crm.pipeline.service import update_project
 from tests import factories as f
-from tests.imports.conftest import commit, count, plan_for, problems_of
+from tests.imports.conftest import commit, count, plan_for, problems_of, table_of
 
 HEADER = ["项目名称", "企业名称", "阶段", "负责人", "产业环节"]
 
@@ -142,8 +142,6 @@ def test_names_that_match_nothing_or_several_are_dry_run_problems_and_nothing_is
 
 
 def _table(rows):
-    from tests.imports.conftest import table_of
-
     return table_of(rows, kind="projects")
 
 
