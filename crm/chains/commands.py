@@ -12,12 +12,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from crm.audit.log import acting_as
 from crm.extensions import db
 from crm.formatting import local_datetime
 from crm.catalog.models import Chain
 from crm.accounts.zones import Zone
 from crm.chains import gaps as analysis
 from crm.inputs import id_or_none
+from crm.pipeline.service import fill_missing_segments
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,20 @@ def _print_text(report: analysis.ChainReport, data: dict) -> None:
         click.echo("供给咽喉：")
         for row in dominators:
             click.echo(f"  {row['name']} → {'、'.join(d['name'] for d in row['dominates'])}")
+
+
+@click.command("fill-project-segments")
+@click.option("--dry-run", is_flag=True, help="只列出将补上的环节，不写入")
+@with_appcontext
+def fill_project_segments(dry_run: bool) -> None:
+    """Give every project serving no segment its enterprise's primary segment (for projects made earlier)."""
+    with acting_as(db.session, None):
+        found = fill_missing_segments(CityOperator())
+    for project, segment in found:
+        click.echo(f"#{project.id} {project.zone.name} {project.name} → {segment.name}（{segment.code}）")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"试运行：{len(found)} 个项目将补上企业主环节，未写入")
+        return
+    db.session.commit()
+    click.echo(f"已为 {len(found)} 个项目补上企业主环节")

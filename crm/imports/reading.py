@@ -153,6 +153,10 @@ HEADER_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "description": ["项目情况", "项目简介", "项目概况", "建设内容", "项目内容", "备注"],
         "stage_note": ["原因", "搁置原因", "终止原因", "阶段说明"],
         "confidential": ["保密", "是否保密", "保密项目"],
+        # 产业链环节 and 所属产业链 read alike: a ledger may keep both columns, or either alone.
+        "segments": ["产业环节", "产业链环节", "所属环节", "所属产业链环节", "环节", "链条环节", "产业链及环节",
+                     "所属产业环节"],
+        "chain": ["所属产业链", "产业链", "所属链条", "产业链条"],
         "local": _LOCAL,
     },
     "visits": {
@@ -815,6 +819,30 @@ def parse_bool(value: Any) -> bool | None:
     if text in _FALSE:
         return False
     raise ValueProblem(f"请填写“是”或“否”，不是“{value}”")
+
+
+# Several names in one cell: 电池铝箔、铝板带 / 电池铝箔，铝板带 / 电池铝箔;铝板带 / 铝基新材料/电池铝箔.
+_NAME_LIST_SEPARATORS = re.compile(r"[、,;/\n]+")
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
+MAX_LISTED_NAMES = 20
+
+
+def parse_name_list(value: Any, max_length: int = 100) -> list[str] | None:
+    """The names a cell lists (half-width, each once, in order); None for a blank cell."""
+    text = parse_text(value)
+    if text is None or _is_blank(text):
+        return None
+    names: list[str] = []
+    for part in _NAME_LIST_SEPARATORS.split(_ZERO_WIDTH.sub("", to_halfwidth(text))):
+        part = part.strip()
+        if not part or _is_blank(part) or part in names:
+            continue
+        if len(part) > max_length:
+            raise ValueProblem(f"“{part[:20]}…”过长（{len(part)} 字），最多 {max_length} 字")
+        names.append(part)
+    if len(names) > MAX_LISTED_NAMES:
+        raise ValueProblem(f"一格最多填写 {MAX_LISTED_NAMES} 项，这里有 {len(names)} 项")
+    return names or None
 
 
 def parse_choice(value: Any, choices: tuple[str, ...], aliases: dict[str, str] | None = None,

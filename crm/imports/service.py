@@ -49,6 +49,8 @@ from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
+from crm.imports.reading import parse_name_list
+from crm.imports.segments import restore_segments, segment_codes, SegmentMatcher
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import change_stage, create_project, update_project
 from crm.visits.service import create_visit
@@ -77,6 +79,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "production_date": "投产日期", "full_production_date": "达产日期", "owner": "负责人",
         "source": "来源", "land_area": "用地（亩）", "priority": "优先级", "description": "项目情况",
         "stage_note": "阶段说明/原因", "confidential": "保密项目", "local": "企业在园",
+        "segments": "产业链环节", "chain": "所属产业链",
     },
     "visits": {
         "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "project_name": "项目名称",
@@ -375,6 +378,8 @@ def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
         return parse_bool(cell)
     if target == "tags":
         return _parse_tags(cell)
+    if kind == "projects" and target in {"segments", "chain"}:
+        return parse_name_list(cell)
     if target == "stage":
         return parse_choice(cell, STAGES, STAGE_ALIASES, "阶段")
     if target == "source":
@@ -663,6 +668,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     staff = _Staff(zone)
     existing_projects = _zone_projects(zone, resolver.library)
     others = _held_elsewhere(zone, resolver.library)
+    matcher = SegmentMatcher(_library_ids(resolver.library), existing_projects.values())
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         v = row.values
@@ -681,7 +687,8 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
             continue
         project = existing_projects.get((ref.enterprise_id, name)) if ref.enterprise_id else None
         steps, notes = _stage_steps(plan, row, project)
-        if steps is None:
+        segments = matcher.segments_for(plan, row, ref)  # reports its own problems
+        if steps is None or segments is False:
             continue
         if ref.enterprise_id in others:
             notes.append(f"其他园区（{others[ref.enterprise_id]}）也在跟进该企业，可能需市投促中心裁定首报首谈")
@@ -690,6 +697,9 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
             data.setdefault("source", "其他")
             data.update(name=name, zone_id=zone.id, owner_id=owner_id)
             detail = "；".join(filter(None, ["新建项目", enterprise_text, _steps_text(steps), *notes]))
+            detail = "；".join(filter(None, [detail, matcher.describe(segments, ref)]))
+            if segments:  # without, the project takes the enterprise's primary segment (create_project)
+                data["segments"] = segments
             plan.actions.append(RowAction(row.number, "Project", "create", name, detail, data=data, enterprise=ref,
                                           steps=steps))
             continue
@@ -699,6 +709,8 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
                 plan.problem(row.number, row.column("owner", "projects"), "招商专员不能更改项目负责人", v.get("owner"))
                 continue
             changes["owner_id"] = owner_id
+        if matcher.changes(project, segments):  # a blank cell keeps the project's segments
+            changes["segments"] = segments
         labels = {**FIELD_LABELS["projects"], "owner_id": "负责人"}
         parts = [f"匹配到本园区已有项目（#{project.id}，{enterprise_text}）"]
         if changes:
@@ -712,6 +724,10 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         plan.actions.append(RowAction(row.number, "Project", action, name, "；".join(parts), target_id=project.id,
                                       how="project", data=changes, enterprise=ref, steps=steps))
     plan.new_enterprises = resolver.created
+
+
+def _library_ids(library: _Library) -> list[int]:
+    return sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
 
 
 def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
@@ -911,6 +927,14 @@ def _zone_visits(zone: Zone, library: _Library) -> dict[tuple, int]:
 # ---------------------------------------------------------------------------------------------
 # Commit
 # ---------------------------------------------------------------------------------------------
+def record_snapshot(record) -> dict:
+    """The columns a batch may restore, and for a project its chain segments (by code)."""
+    values = snapshot(record)
+    if isinstance(record, Project):
+        values["segments"] = segment_codes(record)
+    return values
+
+
 class _Recorder:
     """What a batch created and the before-values of what it changed, for ``ImportBatch.changes``."""
 
@@ -926,7 +950,7 @@ class _Recorder:
         self.touched.append(record)
 
     def update(self, record, before: dict) -> None:
-        after = snapshot(record)
+        after = record_snapshot(record)
         changed = {k: v for k, v in before.items() if after.get(k) != v and k not in {"updated_at", "version"}}
         if changed:
             self.updated.setdefault(type(record).__name__, {})[str(record.id)] = changed
@@ -987,7 +1011,7 @@ class _Writer:
             self.recorder.create(project)
         elif action.action == "update":
             project = db.session.get(Project, action.target_id)
-            before = snapshot(project)
+            before = record_snapshot(project)
             if action.data:
                 update_project(self.actor, project, action.data)
             self._advance(project, action.steps)
@@ -1104,6 +1128,9 @@ def revert_batch(actor, batch: ImportBatch) -> None:
             record = records[(entity, record_id)]
             old_stage = record.stage if entity == "Project" else None
             for key, value in before.items():
+                if entity == "Project" and key == "segments":
+                    restore_segments(record, value)
+                    continue
                 setattr(record, key, _from_json(MODELS[entity], key, value))
             if entity == "Project" and record.stage != old_stage:
                 db.session.add(StageEvent(project_id=record.id, actor_id=getattr(actor, "id", None),

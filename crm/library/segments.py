@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from chains.suggest import suggest_segments
 from crm.extensions import db
@@ -21,7 +22,8 @@ from crm.errors import ServiceError
 def all_segments() -> list[Segment]:
     """Every segment, by chain (code) and the order of its definition file; chains loaded with them."""
     return list(db.session.scalars(
-        select(Segment).join(Chain, Segment.chain_id == Chain.id).order_by(Chain.code, Segment.sort_order, Segment.code)
+        select(Segment).join(Chain, Segment.chain_id == Chain.id).options(contains_eager(Segment.chain))
+        .order_by(Chain.code, Segment.sort_order, Segment.code)
     ))
 
 

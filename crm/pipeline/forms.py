@@ -1,8 +1,19 @@
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.forms import BaseForm, VersionedForm, count_field, money_field, month_text
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES, STAGES
+from crm.pipeline.service import UNKNOWN_SEGMENT
+
+
+class SegmentsField(SelectMultipleField):
+    """Chain segments by id, grouped by chain; the service refuses ids that name no segment."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:  # not a number: no segment has that id either
+            raise ValueError(UNKNOWN_SEGMENT) from error
 
 
 class ProjectForm(VersionedForm):
@@ -15,8 +26,11 @@ class ProjectForm(VersionedForm):
     priority = SelectField("优先级", choices=[(p, p) for p in PRIORITIES], default="中")
     confidential = BooleanField("保密项目")
     description = TextAreaField("项目情况", validators=[Length(max=5000, message="最多 5000 字")])
+    segment_ids = SegmentsField("产业链环节", coerce=int, validate_choice=False, render_kw={"size": 10},
+                                description="可多选（按住 Ctrl 或 ⌘ 点选）；新建时不选则为企业的主环节")
 
-    FIELDS = ("name", "planned_investment", "land_area", "source", "priority", "confidential", "description")
+    FIELDS = ("name", "planned_investment", "land_area", "source", "priority", "confidential", "description",
+              "segment_ids")
 
 
 class StageForm(VersionedForm):

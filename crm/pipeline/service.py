@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from crm.db import utcnow
 from crm.extensions import db
-from crm.catalog.models import Chain, Segment
+from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
@@ -57,7 +57,96 @@ def _owner_for(actor: User, zone_id: int, owner_id: int | None) -> int:
     return owner.id
 
 
+UNKNOWN_SEGMENT = "所选产业链环节不存在，请刷新页面后重新选择"
+_MAX_ID = 2**31 - 1  # ids beyond a 4-byte integer were never issued (and would upset PostgreSQL)
+
+
+def segments_from_ids(ids) -> list[Segment]:
+    """The segments ``ids`` name, in the order given; ServiceError (field segment_ids) for any unknown id."""
+    wanted: list[int] = []
+    for raw in ids or []:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ServiceError(UNKNOWN_SEGMENT, field="segment_ids") from None
+        if not 0 < value <= _MAX_ID:
+            raise ServiceError(UNKNOWN_SEGMENT, field="segment_ids")
+        if value not in wanted:
+            wanted.append(value)
+    if not wanted:
+        return []
+    found = {s.id: s for s in db.session.scalars(select(Segment).where(Segment.id.in_(wanted)))}
+    if len(found) != len(wanted):
+        raise ServiceError(UNKNOWN_SEGMENT, field="segment_ids")
+    return [found[i] for i in wanted]
+
+
+def primary_segment(enterprise: Enterprise) -> Segment | None:
+    """The enterprise's primary chain segment (its main business), if it is mapped onto one."""
+    return db.session.scalar(
+        select(Segment).join(EnterpriseSegment, EnterpriseSegment.segment_id == Segment.id)
+        .where(EnterpriseSegment.enterprise_id == enterprise.id, EnterpriseSegment.is_primary.is_(True))
+        .order_by(Segment.id).limit(1)
+    )
+
+
+def _segments_in(data: dict[str, Any]) -> list[Segment] | None:
+    """The segments ``data`` asks for: ``segment_ids`` (from a form) or ``segments`` (Segment objects)."""
+    if "segment_ids" in data:
+        return segments_from_ids(data["segment_ids"])
+    if "segments" in data:
+        return list(dict.fromkeys(data["segments"] or []))
+    return None
+
+
+def set_project_segments(project: Project, segments: list[Segment]) -> bool:
+    """Make ``segments`` the project's chain segments; whether anything changed.
+
+    A change of segments alone is a change of the project: its ``updated_at`` and so its version
+    move, so a form opened before the change is refused as stale and an import batch that set the
+    segments is not reverted over a later edit.
+    """
+    segments = list(dict.fromkeys(segments))
+    if {s.id for s in project.segments} == {s.id for s in segments}:
+        return False
+    project.segments = segments
+    project.updated_at = utcnow()
+    return True
+
+
+def projects_without_segments() -> list[tuple[Project, Segment]]:
+    """Projects (not deleted) serving no segment whose enterprise has a primary one, with that segment.
+
+    They were made before a new project took its enterprise's primary segment; one query.
+    """
+    rows = db.session.execute(
+        select(Project, Segment)
+        .join(EnterpriseSegment, and_(EnterpriseSegment.enterprise_id == Project.enterprise_id,
+                                      EnterpriseSegment.is_primary.is_(True)))
+        .join(Segment, Segment.id == EnterpriseSegment.segment_id)
+        .where(Project.deleted_at.is_(None), ~Project.segments.any())
+        .order_by(Project.id, Segment.id)
+    ).unique().tuples().all()
+    found: dict[int, tuple[Project, Segment]] = {}
+    for project, segment in rows:
+        found.setdefault(project.id, (project, segment))
+    return list(found.values())
+
+
+def fill_missing_segments(actor) -> list[tuple[Project, Segment]]:
+    """Give every project that serves no segment its enterprise's primary segment (audited); what was set.
+
+    The city operator's one-off repair (``flask chains fill-project-segments``), city-wide.
+    """
+    found = projects_without_segments()
+    for project, segment in found:
+        set_project_segments(project, [segment])
+    db.session.flush()
+    return found
+
+
 def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) -> Project:
+    """A new project (线索) for ``enterprise``; without segments it serves the enterprise's primary one."""
     zones = writable_zone_ids(actor)
     zone_id = data.get("zone_id") if actor.role == "admin" else (zones[0] if zones else None)
     if zone_id is None or not can_write_zone(actor, zone_id):
@@ -71,7 +160,11 @@ def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) ->
         priority="中",
     )
     _apply(project, data)
-    project.segments = list(data.get("segments") or [])
+    segments = _segments_in(data)
+    if not segments:
+        primary = primary_segment(enterprise)
+        segments = [primary] if primary else []
+    project.segments = segments
     db.session.add(project)
     db.session.flush()
     db.session.add(StageEvent(project_id=project.id, actor_id=actor.id, from_stage=None, to_stage="线索"))
@@ -85,8 +178,9 @@ def update_project(actor: User, project: Project, data: dict[str, Any], version=
     _apply(project, data)
     if "owner_id" in data and actor.role != "officer":
         project.owner_id = _owner_for(actor, project.zone_id, data["owner_id"])
-    if "segments" in data:
-        project.segments = list(data["segments"] or [])
+    segments = _segments_in(data)
+    if segments is not None:
+        set_project_segments(project, segments)
     db.session.flush()
     return project
 

@@ -1,11 +1,14 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
+from crm.catalog.models import Segment
 from crm.ledger.models import CapitalIncrease, FundsInPlace
+from crm.library.segments import all_segments, segment_groups
 from crm.library.models import Enterprise
 from crm.pipeline import lifecycle
 from crm.pipeline.models import Project, StageEvent
@@ -26,6 +29,7 @@ bp = Blueprint("projects", __name__, url_prefix="/projects", template_folder="te
 
 
 def _prepare(form, user):
+    form.segment_ids.choices = dict(segment_groups(all_segments()))
     form.zone_id.choices = zone_choices(user)
     form.owner_id.choices = owner_choices(user)
     if user.role != "admin":
@@ -63,6 +67,8 @@ def new():
         form.name.data = f"{enterprise.name}投资项目"
         if "owner_id" in form:
             form.owner_id.data = current_user.id
+        primary = project_service.primary_segment(enterprise)
+        form.segment_ids.data = [primary.id] if primary else []
     if form.validate_on_submit():
         first = already_submitted(current_user, form.submission_token.data)
         if first:
@@ -87,7 +93,8 @@ def new():
 
 @bp.route("/<int:project_id>")
 def detail(project_id):
-    project = get_scoped_or_404(Project, project_id, current_user)
+    project = get_scoped_or_404(Project, project_id, current_user,
+                                options=(selectinload(Project.segments).joinedload(Segment.chain),))
     return _render_detail(project, StageForm(version=project.version, stage=lifecycle.next_stage(project.stage)))
 
 
@@ -121,6 +128,7 @@ def edit(project_id):
     _prepare(form, current_user)
     if request.method == "GET":
         form.version.data = project.version
+        form.segment_ids.data = [s.id for s in project.segments]
     if form.validate_on_submit():
         data = form_data(form, *ProjectForm.FIELDS, "owner_id")
         with saving(form) as saved:
