@@ -48,7 +48,7 @@ from crm.visits.models import VISIT_KINDS
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
-from crm.imports.reading import display_value, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
+from crm.imports.reading import accepted_headers, display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import change_stage, create_project, update_project
 from crm.visits.service import create_visit
@@ -62,28 +62,10 @@ DEFAULT_MAX_ROWS = 50_000
 WRITER_ROLES = {"officer", "chief", "admin"}
 CHUNK = 500
 
+# Each field's label with its unit, from the one field table (crm/fields.py): the mapping choices,
+# the missing-column problems, the problem report and the templates all say the same.
 FIELD_LABELS: dict[str, dict[str, str]] = {
-    "enterprises": {
-        "name": "企业名称", "uscc": "统一社会信用代码", "aliases": "曾用名/简称", "region_province": "省",
-        "region_city": "市", "region_county": "区县", "address": "地址", "industry_code": "行业代码",
-        "industry_name": "所属行业", "main_products": "主营产品", "registered_capital": "注册资本（万元）",
-        "annual_revenue": "营业收入（万元）", "employees": "员工人数", "above_scale": "规上企业",
-        "tags": "标签", "website": "网站", "notes": "备注", "local": "在园企业",
-    },
-    "projects": {
-        "name": "项目名称", "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "stage": "阶段",
-        "planned_investment": "计划投资（万元）", "contract_investment": "协议投资额（万元）",
-        "signed_date": "签约日期", "registered_date": "注册日期", "started_date": "开工日期",
-        "production_date": "投产日期", "full_production_date": "达产日期", "owner": "负责人",
-        "source": "来源", "land_area": "用地（亩）", "priority": "优先级", "description": "项目情况",
-        "stage_note": "阶段说明/原因", "confidential": "保密项目", "local": "企业在园",
-    },
-    "visits": {
-        "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "project_name": "项目名称",
-        "visit_date": "走访日期", "kind": "走访方式", "our_people": "我方人员", "our_leader": "我方领导",
-        "their_people": "对方人员", "summary": "洽谈内容", "outcome": "成果", "next_step": "下一步工作",
-        "next_step_due": "完成期限", "officer": "跟进人", "local": "企业在园",
-    },
+    kind: {target: field_spec(kind, target).header for target in targets} for kind, targets in FIELD_KEYS.items()
 }
 # Column names as the batch page shows the values it restored.
 COLUMN_LABELS = {
@@ -111,9 +93,6 @@ KIND_ALIASES = {
 SOURCE_ALIASES = {"商会": "以商招商", "驻点": "驻点招商", "中介": "中介招商", "基金": "基金招商", "平台": "平台推送"}
 TAG_ALIASES = {"高企": "高新技术企业", "国家高新技术企业": "高新技术企业", "上市公司": "上市", "规模以上": "规上",
                "世界500强": "500强", "中国500强": "500强", "专精特新小巨人": "小巨人", "链主企业": "链主"}
-
-_TEXT_LIMITS = {"enterprise_name": 200, "project_name": 200, "owner": 64, "officer": 64, "stage_note": 500,
-                "description": 5000, "notes": 5000, "summary": 5000, "outcome": 5000}
 
 
 class Problem(NamedTuple):
@@ -347,14 +326,6 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
     return parsed
 
 
-def _text_limit(kind: str, target: str) -> int | None:
-    if target in _TEXT_LIMITS:
-        return _TEXT_LIMITS[target]
-    model = {"enterprises": Enterprise, "projects": Project, "visits": Visit}[kind]
-    column = model.__table__.c.get(target)
-    return getattr(column.type, "length", None) if column is not None else None
-
-
 def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
     if target == "uscc":
         text = parse_text(cell)
@@ -362,8 +333,9 @@ def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
             return clean_uscc(text)
         except ValueError as error:
             raise ValueProblem(str(error)) from error
-    if target in {"registered_capital", "annual_revenue", "planned_investment", "contract_investment"}:
-        return parse_amount(cell, header_unit(header))
+    spec = field_spec(kind, target)
+    if spec.kind == "amount":
+        return parse_amount(cell, header_unit(header), maximum=spec.max_value)
     if target == "land_area":
         return parse_area(cell)
     if target == "employees":
@@ -383,7 +355,7 @@ def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
         return parse_choice(cell, PRIORITIES, {"重要": "高", "一般": "中", "较低": "低"}, "优先级")
     if target == "kind":
         return parse_choice(cell, VISIT_KINDS, KIND_ALIASES, "走访方式")
-    return parse_text(cell, _text_limit(kind, target))
+    return parse_text(cell, spec.max_length)
 
 
 def _parse_tags(cell: Any) -> list[str] | None:
