@@ -40,7 +40,7 @@ def test_problems_are_printed_by_row_and_the_exit_code_is_1(runner, ledger, worl
     result = runner(ledger(ROWS), "--kind", "projects", "--zone", world.zone_b.name)
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
-    assert "第 3 行 [协议投资额（万元）]: 阶段为“签约”的项目须填写协议投资额（万元，大于 0）" in lines
+    assert "第 3 行 [协议投资额（万元）]: 签约须填写协议投资额（万元，大于 0）" in lines
     assert any(line.startswith("第 4 行 [负责人]: ") and "nobody" in line for line in lines)
     assert "2 行被拒绝" in result.output and "未写入任何数据" in result.output
     assert count(Project) == projects and count(ImportBatch) == 0
