@@ -56,8 +56,8 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
         if not plan.ok:
             rows = len(plan.refused_rows)
             _fail(f"{len(plan.problems)} 个问题" + (f"，{rows} 行被拒绝" if rows else "") + "；未写入任何数据")
-        for action in plan.actions:  # matches with existing records are reported, never silent
-            if action.how or (action.enterprise and action.enterprise.enterprise_id):
+        for action in plan.actions:  # matches with existing records and notices are reported, never silent
+            if action.how or (action.enterprise and action.enterprise.enterprise_id) or action.notices:
                 click.echo(f"第 {action.row} 行: {action.detail}")
         if dry_run:
             click.echo(f"检查通过（--dry-run，未写入）：{len(table.rows)} 行；{plan.summary()}")

@@ -175,6 +175,7 @@ class RowAction:
     steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
     officer_id: int | None = None
     project_id: int | None = None
+    notices: list[str] = field(default_factory=list)  # 提示: what the import inferred, not a problem
 
     @property
     def action_label(self) -> str:
@@ -191,6 +192,15 @@ class ImportPlan:
     actions: list[RowAction] = field(default_factory=list)
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     new_enterprises: int = 0
+    column_fields: dict[str, str] = field(default_factory=dict)  # the file's header → the field it holds
+
+    def field_label(self, column: str) -> str:
+        """The field (label with unit, as the field table says) a problem's column holds."""
+        labels = FIELD_LABELS[self.kind]
+        target = self.column_fields.get(column)
+        if target is None and column in labels.values():
+            return column
+        return labels.get(target, "")
 
     @property
     def ok(self) -> bool:
@@ -210,6 +220,10 @@ class ImportPlan:
         parts = [f"{ACTION_LABELS[action]}{ENTITY_LABELS[entity]} {n} 条"
                  for (entity, action), n in sorted(self.counts().items(), key=lambda kv: (kv[0][0], kv[0][1]))]
         return "，".join(parts) or "没有要导入的行"
+
+    @property
+    def noticed_rows(self) -> list[int]:
+        return [a.row for a in self.actions if a.notices]
 
     def problem(self, row: int | None, column: str, message: str, value: Any = None) -> None:
         self.problems.append(Problem(row, column, message, display_value(value) if value is not None else ""))
@@ -253,7 +267,8 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     check_access(actor, zone)
     mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
     plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
-                      skipped_rows=list(table.skipped))
+                      skipped_rows=list(table.skipped),
+                      column_fields={column_name(table, index): target for index, target in mapping.items()})
     columns_ok = _check_mapping(plan, kind, table, mapping)
     # Cells are checked even when a column is missing, so one look shows every problem there is;
     # matching and planning need the required columns.
@@ -667,7 +682,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
             data.update(name=name, zone_id=zone.id, owner_id=owner_id)
             detail = "；".join(filter(None, ["新建项目", enterprise_text, _steps_text(steps), *notes]))
             plan.actions.append(RowAction(row.number, "Project", "create", name, detail, data=data, enterprise=ref,
-                                          steps=steps))
+                                          steps=steps, notices=_notices(notes)))
             continue
         changes = {k: value for k, value in data.items() if getattr(project, k) != value}
         if v.get("owner") is not None and owner_id != project.owner_id:
@@ -686,8 +701,13 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         if action == "unchanged":
             parts.append("内容无变化")
         plan.actions.append(RowAction(row.number, "Project", action, name, "；".join(parts), target_id=project.id,
-                                      how="project", data=changes, enterprise=ref, steps=steps))
+                                      how="project", data=changes, enterprise=ref, steps=steps,
+                                      notices=_notices(notes)))
     plan.new_enterprises = resolver.created
+
+
+def _notices(notes: list[str]) -> list[str]:
+    return [note for note in notes if note.startswith(NOTICE)]
 
 
 def _single_investment_column(plan: ImportPlan, rows: list[_Parsed]) -> str | None:
@@ -1231,7 +1251,8 @@ def _from_json(model, key: str, value):
 # The error report
 # ---------------------------------------------------------------------------------------------
 def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
-    """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题 — cell text never runs as a formula."""
+    """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题, and the field the column holds in the
+    field table's words (协议投资额（万元）) — cell text never runs as a formula."""
     from types import SimpleNamespace
 
     from openpyxl import Workbook
@@ -1241,14 +1262,15 @@ def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("导入问题")
-    headers = ["行号", "列", "单元格内容", "问题"]
+    headers = ["行号", "列", "单元格内容", "问题", "对应字段"]
     bold = Font(bold=True)
     title = f"导入检查问题清单：{filename}" if filename else "导入检查问题清单"
     sheet.append([cell(sheet, title, style=SimpleNamespace(font=Font(bold=True, size=13)))])
     sheet.append([cell(sheet, h, style=SimpleNamespace(font=bold)) for h in headers])
     widths = [display_width(h) for h in headers]
     for problem in plan.problems:
-        values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message]
+        values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message,
+                  plan.field_label(problem.column)]
         widths = [max(w, display_width(v)) for w, v in zip(widths, values)]
         sheet.append([cell(sheet, v) for v in values])
     set_widths(sheet, widths)
