@@ -115,6 +115,7 @@ _ALL = [
     _text("contact_title", "职务", 50),
     _text("contact_phone", "电话", 30),
     _text("contact_email", "邮箱", 100),
+    _text("contact_notes", "备注", 500),
     # ----- projects (crm/pipeline) -----
     _text("project_name", "项目名称", 200),
     _choice("zone", "园区"),
@@ -188,7 +189,8 @@ assert len(FIELDS) == len(_ALL), "field keys are unique"
 # The model attributes each entity's fields are stored in, where the attribute's name is not the key.
 ATTRIBUTES: dict[str, dict[str, str]] = {
     "enterprise": {"name": "enterprise_name", "zone_id": "enterprise_zone"},
-    "contact": {"name": "contact_name", "title": "contact_title", "phone": "contact_phone", "email": "contact_email"},
+    "contact": {"name": "contact_name", "title": "contact_title", "phone": "contact_phone", "email": "contact_email",
+                "notes": "contact_notes"},
     "project": {"name": "project_name", "zone_id": "zone", "owner_id": "owner"},
     "stage_change": {"stage": "to_stage", "note": "stage_change_note", "on_date": "milestone_date"},
     "visit": {"project_id": "visit_project", "zone_id": "zone", "officer_id": "officer"},
