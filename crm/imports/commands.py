@@ -20,6 +20,7 @@ from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.imports import service as import_service
 from crm.errors import ServiceError
+from crm.imports.reading import field_spec
 from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping, SYSTEM_ACTOR
 
 
@@ -84,7 +85,9 @@ def _mapping(table, kind: str, pairs: tuple[str, ...]) -> dict[int, str] | None:
     if not pairs:
         return None
     mapping = suggest_mapping(table.headers, kind)
-    by_label = {label: name for name, label in FIELD_LABELS[kind].items()}
+    # A field by its name, its label with the unit (协议投资额（万元）) or without it (协议投资额).
+    by_label = {field_spec(kind, name).label: name for name in FIELD_LABELS[kind]}
+    by_label.update({label: name for name, label in FIELD_LABELS[kind].items()})
     for pair in pairs:
         column, _, target = (part.strip() for part in pair.partition("="))
         name = target if target in FIELD_LABELS[kind] else by_label.get(target)

@@ -51,7 +51,7 @@ from crm.visits.models import VISIT_KINDS
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
-from crm.imports.reading import accepted_headers, display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
+from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import create_project, update_project
 from crm.visits.service import create_visit
