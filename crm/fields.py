@@ -35,6 +35,13 @@ def amount_text(value: Decimal) -> str:
     raise AssertionError  # pragma: no cover
 
 
+def area_text(value: Decimal) -> str:
+    """An area in 亩: 100 万亩, 80 亩."""
+    if value >= 10**4:
+        return f"{_plain(Decimal(value) / 10**4)} 万亩"
+    return f"{_plain(Decimal(value))} 亩"
+
+
 def _plain(number: Decimal) -> str:
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -58,7 +65,7 @@ class Field:
     def bound_message(self) -> str:
         """The Chinese refusal of a value past the bounds, naming them."""
         if self.kind in {"amount", "area"}:
-            top = amount_text(Decimal(self.max_value)) if self.kind == "amount" else f"{self.max_value:,} 亩"
+            top = amount_text(Decimal(self.max_value)) if self.kind == "amount" else area_text(Decimal(self.max_value))
             return f"{self.label}不能为负数，且不能超过 {top}"
         if self.kind == "count":
             return f"{self.label}应为 0 到 {self.max_value:,} 之间的整数"

@@ -771,7 +771,7 @@ def parse_area(value: Any) -> Decimal | None:
     if number < 0:
         raise ValueProblem("用地面积不能为负数")
     if number > fields.MAX_AREA:
-        raise ValueProblem(f"用地面积过大（超过 {fields.MAX_AREA:,} 亩），请检查单位（亩）")
+        raise ValueProblem(f"用地面积过大（超过 {fields.area_text(fields.MAX_AREA)}），请检查单位（亩）")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

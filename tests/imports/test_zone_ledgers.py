@@ -235,3 +235,15 @@ def test_revert_refuses_when_the_lifecycle_does(world):
     db.session.rollback()
     assert "到资" in refusal.value.message and project.name in refusal.value.message
     assert db.session.get(Project, world.project_a.id).stage == "签约"
+
+
+def test_the_preview_marks_each_notice_as_a_hint_not_a_problem(world, login_as, uploads):
+    from tests.imports.builders import xlsx
+    from tests.imports.test_views import token_of, upload
+
+    client = login_as(world.chief_a)
+    token = token_of(upload(client, xlsx(_zone_ledger())))
+    page = client.get(f"/imports/{token}").get_data(as_text=True)
+    assert 'data-testid="plan-ok"' in page and "其中 5 行有提示（不影响导入）" in page
+    assert page.count('data-testid="notice">提示</span>') == 5
+    assert 'data-testid="commit" disabled' not in page
