@@ -6,8 +6,9 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField
 from wtforms.utils import unset_value
-from wtforms.validators import NumberRange, Optional, StopValidation
+from wtforms.validators import Length, NumberRange, Optional, StopValidation
 
+from crm import fields
 from crm.errors import ServiceError
 from crm.inputs import month_bounds
 
@@ -54,18 +55,29 @@ def month_text(form, field) -> None:
         raise StopValidation(str(error)) from None
 
 
-def money_field(label: str, **kwargs) -> DecimalField:
+def money_field(key: str, **kwargs) -> DecimalField:
+    """An amount (万元) or an area (亩) from the field table: its header as label, its bounds."""
+    spec = fields.field(key)
     return DecimalField(
-        label,
+        spec.header,
         places=2,
         validators=[Optional(), finite_number,
-                    NumberRange(min=0, max=10**11, message="金额不能为负数且不能超过 1000 亿")],
+                    NumberRange(min=spec.min_value or 0, max=spec.max_value or fields.MAX_AMOUNT,
+                                message=spec.bound_message())],
         **kwargs,
     )
 
 
-def count_field(label: str) -> IntegerField:
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=10**7, message="请输入非负整数")])
+def count_field(key: str) -> IntegerField:
+    spec = fields.field(key)
+    top = spec.max_value or fields.MAX_COUNT
+    return IntegerField(spec.header, validators=[Optional(), NumberRange(min=0, max=top, message=spec.bound_message())])
+
+
+def length(key: str) -> Length:
+    """The table's length limit of a text field, with its Chinese message."""
+    spec = fields.field(key)
+    return Length(max=spec.max_length, message=spec.length_message())
 
 
 def show_service_error(form: FlaskForm, error: ServiceError) -> None:

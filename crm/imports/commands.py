@@ -20,6 +20,7 @@ from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.imports import service as import_service
 from crm.errors import ServiceError
+from crm.imports.reading import field_spec
 from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping, SYSTEM_ACTOR
 from crm.inputs import id_or_none
 
@@ -57,8 +58,8 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
         if not plan.ok:
             rows = len(plan.refused_rows)
             _fail(f"{len(plan.problems)} 个问题" + (f"，{rows} 行被拒绝" if rows else "") + "；未写入任何数据")
-        for action in plan.actions:  # matches with existing records are reported, never silent
-            if action.how or (action.enterprise and action.enterprise.enterprise_id):
+        for action in plan.actions:  # matches with existing records and notices are reported, never silent
+            if action.how or (action.enterprise and action.enterprise.enterprise_id) or action.notices:
                 click.echo(f"第 {action.row} 行: {action.detail}")
         if dry_run:
             click.echo(f"检查通过（--dry-run，未写入）：{len(table.rows)} 行；{plan.summary()}")
@@ -85,7 +86,9 @@ def _mapping(table, kind: str, pairs: tuple[str, ...]) -> dict[int, str] | None:
     if not pairs:
         return None
     mapping = suggest_mapping(table.headers, kind)
-    by_label = {label: name for name, label in FIELD_LABELS[kind].items()}
+    # A field by its name, its label with the unit (协议投资额（万元）) or without it (协议投资额).
+    by_label = {field_spec(kind, name).label: name for name in FIELD_LABELS[kind]}
+    by_label.update({label: name for name, label in FIELD_LABELS[kind].items()})
     for pair in pairs:
         column, _, target = (part.strip() for part in pair.partition("="))
         name = target if target in FIELD_LABELS[kind] else by_label.get(target)

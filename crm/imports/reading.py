@@ -23,6 +23,8 @@ from typing import Any
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel
 
+from crm import fields
+
 # Zip inspection before openpyxl opens anything.
 MAX_ZIP_ENTRIES = 1000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -126,7 +128,7 @@ HEADER_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "annual_revenue": ["营业收入", "年营收", "年营业收入", "营收", "销售收入", "年销售收入", "主营业务收入",
                            "年产值", "上年营收"],
         "employees": ["员工人数", "从业人数", "职工人数", "员工数", "人数", "用工人数", "从业人员"],
-        "above_scale": ["规上", "是否规上", "规模以上", "是否规模以上", "规上企业", "是否规上企业"],
+        "above_scale": ["规上", "是否规上", "规模以上", "规模以上企业", "是否规模以上", "规上企业", "是否规上企业"],
         "tags": ["标签", "企业标签", "企业类型", "资质", "企业资质", "荣誉资质"],
         "website": ["网站", "官网", "网址", "企业网站"],
         "notes": ["备注", "说明", "其他"],
@@ -169,13 +171,31 @@ HEADER_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "our_leader": ["我方领导", "带队领导", "参加领导", "最高领导", "我方最高领导"],
         "their_people": ["对方人员", "企业人员", "对方参加人员", "企业参加人员", "接待人", "企业对接人"],
         "summary": ["洽谈内容", "走访内容", "内容", "主要内容", "洽谈情况", "走访情况", "情况", "交流内容"],
-        "outcome": ["成果", "洽谈成果", "走访成果", "结果", "成效"],
+        "outcome": ["成果", "成果/结论", "洽谈成果", "走访成果", "结果", "成效"],
         "next_step": ["下一步", "下一步工作", "下一步计划", "后续工作", "跟进事项", "下步工作"],
         "next_step_due": ["期限", "完成时限", "完成期限", "时限", "下一步期限", "完成时间", "完成日期"],
         "officer": ["跟进人", "走访人", "记录人", "负责人", "责任人", "经办人"],
         "local": _LOCAL,
     },
 }
+
+# Each import field's entry in the field table (crm/fields.py): its label, unit and bounds. The label
+# is always an accepted header, so a template filled in imports as it is.
+FIELD_KEYS: dict[str, dict[str, str]] = {
+    "enterprises": {
+        **{f: f for f in HEADER_SYNONYMS["enterprises"]}, "name": "enterprise_name",
+    },
+    "projects": {
+        **{f: f for f in HEADER_SYNONYMS["projects"]}, "name": "project_name",
+    },
+    "visits": {f: f for f in HEADER_SYNONYMS["visits"]},
+}
+
+
+def field_spec(kind: str, target: str) -> fields.Field:
+    """The field table's entry for an import field of ``kind``."""
+    return fields.field(FIELD_KEYS[kind][target])
+
 
 # Fields matched only by their exact header (a planned "计划开工时间" is not the actual 开工日期).
 EXACT_ONLY = {"registered_date", "started_date", "production_date", "full_production_date", "signed_date"}
@@ -217,9 +237,15 @@ def header_unit(text: Any) -> str | None:
     return None
 
 
+def accepted_headers(kind: str, target: str) -> list[str]:
+    """The headers a column of ``target`` may carry: the field table's label first, then the synonyms."""
+    label = field_spec(kind, target).label
+    return list(dict.fromkeys([label, *HEADER_SYNONYMS[kind][target]]))
+
+
 _KEYED: dict[str, list[tuple[str, str]]] = {
-    kind: [(header_key(s), f) for f, synonyms in fields.items() for s in synonyms]
-    for kind, fields in HEADER_SYNONYMS.items()
+    kind: [(header_key(s), f) for f in targets for s in accepted_headers(kind, f)]
+    for kind, targets in HEADER_SYNONYMS.items()
 }
 _ALL_KEYS = {key for pairs in _KEYED.values() for key, _ in pairs}
 
@@ -661,7 +687,7 @@ def _find_header(top: list[tuple[int, list]], kind: str | None) -> tuple[int, li
 # ---------------------------------------------------------------------------------------------
 _BLANKS = {"-", "—", "--", "——", "/", "无", "暂无", "n/a", "na", "null", "none", "空"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-MAX_AMOUNT = Decimal(10) ** 11  # 万元: 1000 亿, as the forms allow
+MAX_AMOUNT = fields.MAX_AMOUNT  # 万元: the field table's bound of a project amount
 CENT = Decimal("0.01")
 
 
@@ -719,9 +745,9 @@ def _to_decimal(value: Any, what: str) -> tuple[Decimal, str | None]:
         raise ValueProblem(f"无法识别的{what}“{value}”") from error
 
 
-def parse_amount(value: Any, header_unit_: str | None = None) -> Decimal | None:
+def parse_amount(value: Any, header_unit_: str | None = None, maximum: Decimal = MAX_AMOUNT) -> Decimal | None:
     """An amount in 万元: “1.2亿元” → 12000; “3,500万” → 3500; “5,000,000元” → 500; a bare number is in
-    the header's unit (万元 unless the header says 亿元 or 元)."""
+    the header's unit (万元 unless the header says 亿元 or 元). Past ``maximum`` (万元) it is refused."""
     if _is_blank(value):
         return None
     number, unit = _to_decimal(value, "金额")
@@ -731,8 +757,9 @@ def parse_amount(value: Any, header_unit_: str | None = None) -> Decimal | None:
     number = number * {"亿元": Decimal(10000), "万元": Decimal(1), "元": Decimal("0.0001")}[unit]
     if number < 0:
         raise ValueProblem("金额不能为负数")
-    if number > MAX_AMOUNT:
-        raise ValueProblem("金额过大（超过 1000 亿元），请检查单位")
+    if number > maximum:
+        raise ValueProblem(f"金额过大（超过 {fields.amount_text(maximum)}），请检查单位：“{display_value(value)}”"
+                           f"折合 {fields.amount_text(number)}")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -747,8 +774,8 @@ def parse_area(value: Any) -> Decimal | None:
         raise ValueProblem(f"面积单位“{unit}”无法识别，请用亩")
     if number < 0:
         raise ValueProblem("用地面积不能为负数")
-    if number >= Decimal(10) ** 9:
-        raise ValueProblem("用地面积过大，请检查单位（亩）")
+    if number > fields.MAX_AREA:
+        raise ValueProblem(f"用地面积过大（超过 {fields.area_text(fields.MAX_AREA)}），请检查单位（亩）")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -762,8 +789,8 @@ def parse_count(value: Any) -> int | None:
         raise ValueProblem(f"人数应为整数：“{value}”")
     if number < 0:
         raise ValueProblem("人数不能为负数")
-    if number > 10**7:
-        raise ValueProblem("人数过大")
+    if number > fields.MAX_COUNT:
+        raise ValueProblem(f"人数过大（超过 {fields.MAX_COUNT:,} 人）")
     return int(number)
 
 

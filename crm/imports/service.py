@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -43,16 +43,19 @@ from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.library.models import ENTERPRISE_TAGS
-from crm.pipeline.models import MILESTONE_COLUMNS, PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, SIGNED_STAGES, STAGES
+from crm.pipeline.lifecycle import (LEAD, LifecycleError, MILESTONE_COLUMNS, MILESTONE_STAGES, plan_change,
+                                    ProjectFacts, SIDE_STAGES, SIGNED, stage_index, StageChange, STAGES, direction,
+                                    is_signed_stage)
+from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
-from crm.imports.reading import display_value, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
+from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
 from crm.imports.reading import parse_name_list
 from crm.imports.segments import restore_segments, segment_codes, SegmentMatcher
 from crm.library.names import clean_uscc, normalize_name
-from crm.pipeline.service import change_stage, create_project, update_project
+from crm.pipeline.service import create_project, update_project
 from crm.visits.service import create_visit
 
 KINDS = ("enterprises", "projects", "visits")
@@ -64,29 +67,10 @@ DEFAULT_MAX_ROWS = 50_000
 WRITER_ROLES = {"officer", "chief", "admin"}
 CHUNK = 500
 
+# Each field's label with its unit, from the one field table (crm/fields.py): the mapping choices,
+# the missing-column problems, the problem report and the templates all say the same.
 FIELD_LABELS: dict[str, dict[str, str]] = {
-    "enterprises": {
-        "name": "企业名称", "uscc": "统一社会信用代码", "aliases": "曾用名/简称", "region_province": "省",
-        "region_city": "市", "region_county": "区县", "address": "地址", "industry_code": "行业代码",
-        "industry_name": "所属行业", "main_products": "主营产品", "registered_capital": "注册资本（万元）",
-        "annual_revenue": "营业收入（万元）", "employees": "员工人数", "above_scale": "规上企业",
-        "tags": "标签", "website": "网站", "notes": "备注", "local": "在园企业",
-    },
-    "projects": {
-        "name": "项目名称", "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "stage": "阶段",
-        "planned_investment": "计划投资（万元）", "contract_investment": "协议投资额（万元）",
-        "signed_date": "签约日期", "registered_date": "注册日期", "started_date": "开工日期",
-        "production_date": "投产日期", "full_production_date": "达产日期", "owner": "负责人",
-        "source": "来源", "land_area": "用地（亩）", "priority": "优先级", "description": "项目情况",
-        "stage_note": "阶段说明/原因", "confidential": "保密项目", "local": "企业在园",
-        "segments": "产业链环节", "chain": "所属产业链",
-    },
-    "visits": {
-        "enterprise_name": "企业名称", "uscc": "统一社会信用代码", "project_name": "项目名称",
-        "visit_date": "走访日期", "kind": "走访方式", "our_people": "我方人员", "our_leader": "我方领导",
-        "their_people": "对方人员", "summary": "洽谈内容", "outcome": "成果", "next_step": "下一步工作",
-        "next_step_due": "完成期限", "officer": "跟进人", "local": "企业在园",
-    },
+    kind: {target: field_spec(kind, target).header for target in targets} for kind, targets in FIELD_KEYS.items()
 }
 # Column names as the batch page shows the values it restored.
 COLUMN_LABELS = {
@@ -114,9 +98,6 @@ KIND_ALIASES = {
 SOURCE_ALIASES = {"商会": "以商招商", "驻点": "驻点招商", "中介": "中介招商", "基金": "基金招商", "平台": "平台推送"}
 TAG_ALIASES = {"高企": "高新技术企业", "国家高新技术企业": "高新技术企业", "上市公司": "上市", "规模以上": "规上",
                "世界500强": "500强", "中国500强": "500强", "专精特新小巨人": "小巨人", "链主企业": "链主"}
-
-_TEXT_LIMITS = {"enterprise_name": 200, "project_name": 200, "owner": 64, "officer": 64, "stage_note": 500,
-                "description": 5000, "notes": 5000, "summary": 5000, "outcome": 5000}
 
 
 class Problem(NamedTuple):
@@ -159,12 +140,11 @@ SYSTEM_ACTOR = SystemActor()
 
 
 class Step(NamedTuple):
-    """One stage change of an imported project, made with ``change_stage``."""
+    """One stage change of an imported project, as the lifecycle planned it (``plan_change``)."""
 
     stage: str
-    on_date: date | None = None
-    dated: bool = False  # False: the ledger gives no date for this milestone, so none is kept
-    contract_investment: Decimal | None = None
+    change: StageChange
+    note: str
 
 
 @dataclass
@@ -197,6 +177,7 @@ class RowAction:
     steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
     officer_id: int | None = None
     project_id: int | None = None
+    notices: list[str] = field(default_factory=list)  # 提示: what the import inferred, not a problem
 
     @property
     def action_label(self) -> str:
@@ -213,6 +194,15 @@ class ImportPlan:
     actions: list[RowAction] = field(default_factory=list)
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     new_enterprises: int = 0
+    column_fields: dict[str, str] = field(default_factory=dict)  # the file's header → the field it holds
+
+    def field_label(self, column: str) -> str:
+        """The field (label with unit, as the field table says) a problem's column holds."""
+        labels = FIELD_LABELS[self.kind]
+        target = self.column_fields.get(column)
+        if target is None and column in labels.values():
+            return column
+        return labels.get(target, "")
 
     @property
     def ok(self) -> bool:
@@ -232,6 +222,10 @@ class ImportPlan:
         parts = [f"{ACTION_LABELS[action]}{ENTITY_LABELS[entity]} {n} 条"
                  for (entity, action), n in sorted(self.counts().items(), key=lambda kv: (kv[0][0], kv[0][1]))]
         return "，".join(parts) or "没有要导入的行"
+
+    @property
+    def noticed_rows(self) -> list[int]:
+        return [a.row for a in self.actions if a.notices]
 
     def problem(self, row: int | None, column: str, message: str, value: Any = None) -> None:
         self.problems.append(Problem(row, column, message, display_value(value) if value is not None else ""))
@@ -275,7 +269,8 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     check_access(actor, zone)
     mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
     plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
-                      skipped_rows=list(table.skipped))
+                      skipped_rows=list(table.skipped),
+                      column_fields={column_name(table, index): target for index, target in mapping.items()})
     columns_ok = _check_mapping(plan, kind, table, mapping)
     # Cells are checked even when a column is missing, so one look shows every problem there is;
     # matching and planning need the required columns.
@@ -350,14 +345,6 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
     return parsed
 
 
-def _text_limit(kind: str, target: str) -> int | None:
-    if target in _TEXT_LIMITS:
-        return _TEXT_LIMITS[target]
-    model = {"enterprises": Enterprise, "projects": Project, "visits": Visit}[kind]
-    column = model.__table__.c.get(target)
-    return getattr(column.type, "length", None) if column is not None else None
-
-
 def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
     if target == "uscc":
         text = parse_text(cell)
@@ -365,8 +352,9 @@ def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
             return clean_uscc(text)
         except ValueError as error:
             raise ValueProblem(str(error)) from error
-    if target in {"registered_capital", "annual_revenue", "planned_investment", "contract_investment"}:
-        return parse_amount(cell, header_unit(header))
+    spec = field_spec(kind, target)
+    if spec.kind == "amount":
+        return parse_amount(cell, header_unit(header), maximum=spec.max_value)
     if target == "land_area":
         return parse_area(cell)
     if target == "employees":
@@ -388,7 +376,7 @@ def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
         return parse_choice(cell, PRIORITIES, {"重要": "高", "一般": "中", "较低": "低"}, "优先级")
     if target == "kind":
         return parse_choice(cell, VISIT_KINDS, KIND_ALIASES, "走访方式")
-    return parse_text(cell, _text_limit(kind, target))
+    return parse_text(cell, spec.max_length)
 
 
 def _parse_tags(cell: Any) -> list[str] | None:
@@ -670,6 +658,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     others = _held_elsewhere(zone, resolver.library)
     matcher = SegmentMatcher(_library_ids(resolver.library), existing_projects.values())
     seen: dict[tuple[str, str], int] = {}
+    single_investment = _single_investment_column(plan, rows)
     for row in rows:
         v = row.values
         ref, enterprise_text = resolver.resolve(plan, row, "projects")
@@ -686,7 +675,8 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         if owner_id is False:
             continue
         project = existing_projects.get((ref.enterprise_id, name)) if ref.enterprise_id else None
-        steps, notes = _stage_steps(plan, row, project)
+        steps, notes = _stage_steps(plan, row, project, note=_stage_note(filename, v.get("stage_note")),
+                                    single_investment=single_investment)
         segments = matcher.segments_for(plan, row, ref)  # reports its own problems
         if steps is None or segments is False:
             continue
@@ -701,7 +691,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
             if segments:  # without, the project takes the enterprise's primary segment (create_project)
                 data["segments"] = segments
             plan.actions.append(RowAction(row.number, "Project", "create", name, detail, data=data, enterprise=ref,
-                                          steps=steps))
+                                          steps=steps, notices=_notices(notes)))
             continue
         changes = {k: value for k, value in data.items() if getattr(project, k) != value}
         if v.get("owner") is not None and owner_id != project.owner_id:
@@ -722,12 +712,32 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         if action == "unchanged":
             parts.append("内容无变化")
         plan.actions.append(RowAction(row.number, "Project", action, name, "；".join(parts), target_id=project.id,
-                                      how="project", data=changes, enterprise=ref, steps=steps))
+                                      how="project", data=changes, enterprise=ref, steps=steps,
+                                      notices=_notices(notes)))
     plan.new_enterprises = resolver.created
 
 
 def _library_ids(library: _Library) -> list[int]:
     return sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
+
+
+def _notices(notes: list[str]) -> list[str]:
+    return [note for note in notes if note.startswith(NOTICE)]
+
+
+def _single_investment_column(plan: ImportPlan, rows: list[_Parsed]) -> str | None:
+    """The header of the file's one investment column when it has no contract column (zones' ledgers
+    often keep one 计划总投资 for every stage); None otherwise."""
+    targets = set(plan.mapping.values())
+    if "planned_investment" not in targets or "contract_investment" in targets:
+        return None
+    return next((r.columns["planned_investment"] for r in rows), FIELD_LABELS["projects"]["planned_investment"])
+
+
+def _stage_note(filename: str, stage_note: str | None) -> str:
+    """The note of an imported stage change: the file, and the ledger's own 阶段说明/原因 when it has one."""
+    note = f"台账导入：{filename}" if filename else "台账导入"
+    return f"{note}；{stage_note}"[:500] if stage_note else note
 
 
 def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
@@ -753,98 +763,129 @@ def _held_elsewhere(zone: Zone, library: _Library) -> dict[int, str]:
     return {k: "、".join(sorted(v)) for k, v in held.items()}
 
 
-def _index(stage: str) -> int:
-    return PIPELINE_STAGES.index(stage) if stage in PIPELINE_STAGES else -1
+NOTICE = "提示："
 
 
-def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None) -> tuple[list[Step] | None, list[str]]:
-    """The stage changes a row asks for (``Step``s, in order), checked against the pipeline's rules.
+def _stage_steps(plan: ImportPlan, row: _Parsed, project: Project | None, *, note: str,
+                 single_investment: str | None = None) -> tuple[list[Step] | None, list[str]]:
+    """The stage changes a row asks for, each checked by the lifecycle's ``plan_change``, in order.
 
-    A milestone the ledger reached without its date is recorded without a date (the date is unknown),
-    never with an invented one. None when the row has a problem.
+    A snapshot of the project's facts steps forward change by change, so every step is judged as the
+    stage form would judge it. A milestone the ledger reached without its date is planned undated (the
+    date stays empty, never invented). The import never moves a project back: that is a notice.
+    ``single_investment`` is the header of the file's one investment column when it has no contract
+    column: a signing then takes that column as its 协议投资额, with a notice. None when the row has a problem.
     """
     v, kind = row.values, "projects"
-    current = project.stage if project else "线索"
-    signed_date = project.signed_date if project else None
+    facts = ProjectFacts.of(project) if project else ProjectFacts(LEAD, dict.fromkeys(MILESTONE_STAGES))
+    current, signed_date = facts.stage, facts.dates.get(SIGNED)
     notes: list[str] = []
     target = v.get("stage")
     if target is None:
         if v.get("signed_date") and not signed_date:
-            target = "签约"
+            target = SIGNED
             notes.append("未填阶段，按已填签约日期视为“签约”")
         else:
             target = current
-    good = _check_dates_not_future(plan, row, kind, ("signed_date", *MILESTONE_FIELDS.values()))
     # Going back along the pipeline is a decision for the system, not for a ledger load.
-    if project and target in PIPELINE_STAGES and current in PIPELINE_STAGES and _index(target) < _index(current):
+    if project and target != current and direction(current, target) == "退回":
         notes.append(f"系统中已为“{current}”，台账为“{target}”：阶段不回退")
-        return ([] if good else None), notes
+        return [], notes
+    good = True
     for stage, name in MILESTONE_FIELDS.items():
-        if v.get(name) and (target in SIDE_STAGES or _index(target) < _index(stage)):
+        if v.get(name) and (target in SIDE_STAGES or stage_index(target) < stage_index(stage)):
             plan.problem(row.number, row.column(name, kind), f"阶段为“{target}”，不应填写{FIELD_LABELS[kind][name]}",
                          row.cells.get(name))
             good = False
     has_sign = v.get("signed_date") is not None or v.get("contract_investment") is not None
-    signing = False
-    if target in SIGNED_STAGES or (target in SIDE_STAGES and has_sign):
-        if signed_date is None:
-            signing = True
-            if v.get("signed_date") is None:
-                plan.problem(row.number, row.column("signed_date", kind), f"阶段为“{target}”的项目须填写签约日期")
-                good = False
-            if not v.get("contract_investment"):
-                plan.problem(row.number, row.column("contract_investment", kind),
-                             f"阶段为“{target}”的项目须填写协议投资额（万元，大于 0）", row.cells.get("contract_investment"))
-                good = False
-        else:
-            for name, current_value in (("signed_date", project.signed_date),
-                                        ("contract_investment", project.contract_investment)):
-                if v.get(name) is not None and v[name] != current_value:
-                    notes.append(f"{FIELD_LABELS[kind][name]}与系统不同（系统为 {display_value(current_value)}），未更改")
-    elif has_sign and not signed_date:
+    signing = signed_date is None and (is_signed_stage(target) or (target in SIDE_STAGES and has_sign))
+    if not signing and not signed_date and has_sign:
         for name in ("signed_date", "contract_investment"):
             if v.get(name) is not None:
                 plan.problem(row.number, row.column(name, kind),
                              f"阶段为“{target}”（未签约），不应填写{FIELD_LABELS[kind][name]}", row.cells.get(name))
         good = False
-    # Milestone dates in order: 签约 ≤ 注册 ≤ 开工 ≤ 投产 ≤ 达产.
-    latest: tuple[str, date] | None = None
-    order = [("签约", "signed_date")] + list(MILESTONE_FIELDS.items())
-    for stage, name in order:
-        value = v.get(name) if (name != "signed_date" or signing) else signed_date
-        if value is None and project is not None:
-            value = getattr(project, MILESTONE_COLUMNS[stage])
-        if value is None:
-            continue
-        if latest and value < latest[1] and v.get(name):
-            plan.problem(row.number, row.column(name, kind),
-                         f"{FIELD_LABELS[kind][name]}不能早于{latest[0]}日期 {latest[1].isoformat()}", row.cells.get(name))
-            good = False
-        latest = (stage, value)
     if not good:
         return None, notes
+    contract = v.get("contract_investment")
+    if signing and contract is None and single_investment and v.get("planned_investment"):
+        contract = v["planned_investment"]
+        notes.append(f"{NOTICE}台账只有一列投资额“{single_investment}”，签约项目的协议投资额按该列计 "
+                     f"{display_value(contract)} 万元")
+    if project is not None:  # cells of milestones already reached change nothing: say so when they differ
+        for stage, name in MILESTONE_COLUMNS.items():
+            known = facts.dates.get(stage)
+            if v.get(name) is not None and known is not None and v[name] != known:
+                notes.append(f"{FIELD_LABELS[kind][name]}与系统不同（系统为 {known.isoformat()}），未更改")
+        if not signing and signed_date and contract is not None and contract != project.contract_investment:
+            notes.append(f"{FIELD_LABELS[kind]['contract_investment']}与系统不同"
+                         f"（系统为 {display_value(project.contract_investment)}），未更改")
     if target == current:
         return [], notes
-    steps: list[Step] = []
-    known = [getattr(project, column) for column in MILESTONE_COLUMNS.values()] if project else []
-    last_date = max((d for d in known if d), default=None)
+    wanted: list[tuple[str, date | None]] = []  # (stage, date from the ledger)
     if signing:
-        steps.append(Step("签约", v["signed_date"], True, v["contract_investment"]))
-        last_date = v["signed_date"]
-    if target in SIDE_STAGES or _index(target) < _index("签约"):
-        steps.append(Step(target))
-    elif target == "签约":
+        wanted.append((SIGNED, v.get("signed_date")))
+    if target in SIDE_STAGES or stage_index(target) < stage_index(SIGNED):
+        wanted.append((target, None))
+    elif target == SIGNED:
         if not signing:  # back to 签约 from 搁置: the first signing's date and amount stand
-            steps.append(Step("签约", None, True, project.contract_investment))
+            wanted.append((SIGNED, None))
     else:
         for stage, name in MILESTONE_FIELDS.items():
-            if _index(current) < _index(stage) <= _index(target) and (v.get(name) or stage == target):
-                day = v.get(name) or last_date
-                steps.append(Step(stage, day, v.get(name) is not None))
-                last_date = day
+            if stage_index(current) < stage_index(stage) <= stage_index(target) and (v.get(name) or stage == target):
+                if facts.dates.get(stage):  # reached before it went on hold: its date stands
+                    if stage == target:
+                        wanted.append((stage, None))
+                    continue
+                wanted.append((stage, v.get(name)))
                 if v.get(name) is None:
                     notes.append(f"台账未填{FIELD_LABELS[kind][name]}，导入后该日期为空")
-    return steps, notes
+    steps: list[Step] = []
+    today = date.today()
+    for stage, day in wanted:
+        amount = contract if stage == SIGNED and signing else None
+        try:
+            change = plan_change(facts, stage, today=today, note=note, on_date=day, contract_investment=amount,
+                                 undated=day is None)
+        except LifecycleError as error:
+            _lifecycle_problem(plan, row, target, stage, error, single_investment)
+            if error.field != "contract_investment":
+                return None, notes
+            good = False
+            try:  # the amount is reported; check the rest of the row as if it were there
+                change = plan_change(facts, stage, today=today, note=note, on_date=day,
+                                     contract_investment=Decimal(1), undated=day is None)
+            except LifecycleError as other:
+                _lifecycle_problem(plan, row, target, stage, other, single_investment)
+                return None, notes
+        steps.append(Step(stage, change, note))
+        facts = _after(facts, change)
+    return (steps if good else None), notes
+
+
+def _after(facts: ProjectFacts, change: StageChange) -> ProjectFacts:
+    """The facts once ``change`` is applied: the next step is judged against them."""
+    dates = dict(facts.dates)
+    for stage, column in MILESTONE_COLUMNS.items():
+        if column in change.cleared_dates:
+            dates[stage] = None
+        if column in change.set_dates:
+            dates[stage] = change.set_dates[column]
+    amount = change.contract_investment if change.contract_investment is not None else facts.contract_investment
+    return replace(facts, stage=change.to_stage, dates=dates, contract_investment=amount)
+
+
+def _lifecycle_problem(plan: ImportPlan, row: _Parsed, target: str, stage: str, error: LifecycleError,
+                       single_investment: str | None) -> None:
+    """A refusal of the lifecycle, shown at the cell it concerns."""
+    kind = "projects"
+    name = {"contract_investment": "contract_investment", "on_date": MILESTONE_COLUMNS.get(stage, "stage"),
+            "note": "stage_note"}.get(error.field, "stage")
+    message = error.message if target == stage else f"阶段为“{target}”：{error.message}"
+    if name == "contract_investment" and single_investment and "contract_investment" not in row.columns:
+        name = "planned_investment"
+        message += f"（台账只有一列投资额“{single_investment}”，签约项目按该列计）"
+    plan.problem(row.number, row.column(name, kind), message, row.cells.get(name))
 
 
 def _steps_text(steps: list, current: str = "线索") -> str:
@@ -969,7 +1010,6 @@ class _Writer:
 
     def __init__(self, actor, zone: Zone, recorder: _Recorder, filename: str):
         self.actor, self.zone, self.recorder = actor, zone, recorder
-        self.note = f"台账导入：{filename}" if filename else "台账导入"
         self.new_enterprises: dict[int, Enterprise] = {}
 
     def enterprise(self, ref: EnterpriseRef) -> Enterprise:
@@ -1019,11 +1059,7 @@ class _Writer:
 
     def _advance(self, project: Project, steps: list[Step]) -> None:
         for step in steps:
-            change_stage(self.actor, project, step.stage, note=self.note, on_date=step.on_date,
-                         contract_investment=step.contract_investment)
-            if step.stage in MILESTONE_FIELDS and not step.dated:
-                # Reached on a date the ledger does not give: keep it unknown rather than invent one.
-                setattr(project, MILESTONE_COLUMNS[step.stage], None)
+            apply_stage_change(self.actor, project, step.change, step.note)
         db.session.flush()
 
     def _visit(self, action: RowAction) -> None:
@@ -1031,6 +1067,28 @@ class _Writer:
         project = db.session.get(Project, action.project_id) if action.project_id else None
         visit = create_visit(officer, self.enterprise(action.enterprise), action.data, project=project)
         self.recorder.create(visit)
+
+
+def apply_stage_change(actor, project: Project, change: StageChange, note: str) -> StageEvent:
+    """Apply a change the lifecycle planned: its dates set and cleared, the contract amount, the stage, and
+    the event in the history. The plan was made against this project as it stands, in this transaction."""
+    if project.stage != change.from_stage:
+        raise ServiceError(f"项目“{project.name}”的阶段已变为“{project.stage}”，请重新检查后导入", field="stage")
+    for column in change.cleared_dates:
+        setattr(project, column, None)
+    for column, value in change.set_dates.items():
+        setattr(project, column, value)
+    if change.contract_investment is not None:
+        project.contract_investment = change.contract_investment
+    project.stage = change.to_stage
+    project.stage_changed_at = utcnow()
+    if change.to_stage in SIDE_STAGES:
+        project.stage_reason = note[:500]
+    event = StageEvent(project_id=project.id, actor_id=getattr(actor, "id", None), from_stage=change.from_stage,
+                       to_stage=change.to_stage, note=note[:500])
+    db.session.add(event)
+    db.session.flush()
+    return event
 
 
 def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
@@ -1123,22 +1181,48 @@ def revert_batch(actor, batch: ImportBatch) -> None:
             record.deleted_at = utcnow()
             if entity == "Enterprise":
                 record.uscc = None  # frees the code for a corrected re-import; the audit log keeps it
+    restores = []
     for entity, items in updated.items():
         for record_id, before in items.items():
             record = records[(entity, record_id)]
-            old_stage = record.stage if entity == "Project" else None
-            for key, value in before.items():
-                if entity == "Project" and key == "segments":
-                    restore_segments(record, value)
-                    continue
-                setattr(record, key, _from_json(MODELS[entity], key, value))
-            if entity == "Project" and record.stage != old_stage:
-                db.session.add(StageEvent(project_id=record.id, actor_id=getattr(actor, "id", None),
-                                          from_stage=old_stage, to_stage=record.stage,
-                                          note=f"撤销导入批次 #{batch.id}"))
+            change = None
+            if entity == "Project" and "stage" in before and before["stage"] != record.stage:
+                change = _stage_restore(record, before, batch)
+            restores.append((record, before, change))
+    note = f"撤销导入批次 #{batch.id}"
+    for record, before, change in restores:
+        if change is not None:
+            apply_stage_change(actor, record, change, note)
+        for key, value in before.items():
+            if key == "segments":
+                restore_segments(record, value)
+            elif key != "stage" and not (change and key in change.cleared_dates):
+                setattr(record, key, _from_json(type(record), key, value))
     batch.status = "reverted"
     batch.reverted_at = utcnow()
     db.session.flush()
+
+
+def _stage_restore(project: Project, before: dict, batch: ImportBatch) -> StageChange:
+    """The lifecycle's plan for taking ``project`` back to the stage it had before the batch.
+
+    The rollback may clear only the milestone dates the batch itself set (they were empty before it);
+    any other refusal of the rules is the revert's refusal.
+    """
+    has_funds = db.session.scalar(select(FundsInPlace.id).where(FundsInPlace.project_id == project.id).limit(1)) \
+        or db.session.scalar(select(CapitalIncrease.id).where(CapitalIncrease.project_id == project.id).limit(1))
+    facts = ProjectFacts.of(project, has_funds=has_funds is not None)
+    try:
+        change = plan_change(facts, before["stage"], today=date.today(), note=f"撤销导入批次 #{batch.id}",
+                             undated=True)
+    except LifecycleError as error:
+        raise ServiceError(f"无法撤销该批次：项目“{project.name}”不能退回“{before['stage']}”：{error.message}",
+                           field=error.field) from error
+    foreign = [column for column in change.cleared_dates if column not in before or before[column] is not None]
+    if foreign:
+        labels = "、".join(COLUMN_LABELS.get(c, c) for c in foreign)
+        raise ServiceError(f"无法撤销该批次：项目“{project.name}”的{labels}不是本批次填写的，撤销会清除它；请先人工处理")
+    return change
 
 
 def _record_label(record) -> str:
@@ -1192,7 +1276,8 @@ def _from_json(model, key: str, value):
 # The error report
 # ---------------------------------------------------------------------------------------------
 def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
-    """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题 — cell text never runs as a formula."""
+    """The dry run's problems as an .xlsx: 行号, 列, 单元格内容, 问题, and the field the column holds in the
+    field table's words (协议投资额（万元）) — cell text never runs as a formula."""
     from types import SimpleNamespace
 
     from openpyxl import Workbook
@@ -1202,14 +1287,15 @@ def problems_workbook(plan: ImportPlan, filename: str = "") -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("导入问题")
-    headers = ["行号", "列", "单元格内容", "问题"]
+    headers = ["行号", "列", "单元格内容", "问题", "对应字段"]
     bold = Font(bold=True)
     title = f"导入检查问题清单：{filename}" if filename else "导入检查问题清单"
     sheet.append([cell(sheet, title, style=SimpleNamespace(font=Font(bold=True, size=13)))])
     sheet.append([cell(sheet, h, style=SimpleNamespace(font=bold)) for h in headers])
     widths = [display_width(h) for h in headers]
     for problem in plan.problems:
-        values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message]
+        values = [problem.row if problem.row is not None else "整个文件", problem.column, problem.value, problem.message,
+                  plan.field_label(problem.column)]
         widths = [max(w, display_width(v)) for w, v in zip(widths, values)]
         sheet.append([cell(sheet, v) for v in values])
     set_widths(sheet, widths)

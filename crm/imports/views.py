@@ -23,7 +23,7 @@ from crm.imports.forms import ConfirmForm, UploadForm, mapping_form, mapping_fro
 from crm.imports.models import ImportBatch
 from crm.accounts.zones import Zone
 from crm.permissions import get_scoped_or_404, role_required, writable_zone_ids, writer_required
-from crm.imports import service as import_service
+from crm.imports import dictionary, service as import_service
 from crm.errors import ServiceError
 from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportHasProblems, ImportRefused, KIND_LABELS, limits, read_table, REQUIRED
 from crm.views import page_of, zone_choices
@@ -129,7 +129,20 @@ def index():
             })
             return redirect(url_for("imports.preview", token=token))
     page = page_of(import_service.batch_list_query(current_user))
-    return render_template("imports/index.html", form=form, page=page, kind_labels=KIND_LABELS)
+    return render_template("imports/index.html", form=form, page=page, kind_labels=KIND_LABELS,
+                           dictionaries={kind: dictionary.columns(kind) for kind in KIND_LABELS})
+
+
+@bp.route("/template/<kind>.xlsx")
+def template(kind):
+    """The blank template of one kind, with its 字段说明 sheet."""
+    if kind not in KIND_LABELS:
+        abort(404)
+    return send_file(
+        io.BytesIO(dictionary.template_workbook(kind)), as_attachment=True,
+        download_name=f"{KIND_LABELS[kind]}导入模板.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0,
+    )
 
 
 def _zone_for(form) -> Zone | None:

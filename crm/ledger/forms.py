@@ -10,13 +10,13 @@ def percent_field(label: str) -> DecimalField:
 
 class ZoneSettingsForm(BaseForm):
     year = IntegerField("年度", validators=[NumberRange(min=2000, max=2100, message="年份不正确")])
-    signed_count = count_field("签约项目数目标（个）")
-    signed_amount = money_field("签约额目标（万元）")
+    signed_count = count_field("signed_count_target")
+    signed_amount = money_field("signed_amount_target")
     register_rate = percent_field("注册率目标（%）")
     start_rate = percent_field("开工率目标（%）")
     production_rate = percent_field("投产率目标（%）")
     funds_rate = percent_field("到资率目标（%）")
-    min_investment_per_mu = money_field("亩均投资强度标准（万元/亩）")
+    min_investment_per_mu = money_field("min_investment_per_mu")
     stale_lead_days = IntegerField("线索多少天未走访算久未跟进", validators=[Optional(), NumberRange(min=1, max=365, message="请输入 1–365 天")])
 
     RATES = ("register_rate", "start_rate", "production_rate", "funds_rate")

@@ -2,29 +2,32 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, DataRequired, Length, Optional
 
 from crm.inputs import MAX_ID
-from crm.forms import BaseForm, VersionedForm, count_field, money_field
+from crm.fields import header
+from crm.forms import BaseForm, VersionedForm, count_field, length, money_field
 from crm.library.models import ENTERPRISE_TAGS
 
 
 class EnterpriseForm(VersionedForm):
-    name = StringField("企业名称", validators=[DataRequired("请填写企业名称"), Length(max=200, message="最多 200 字")])
-    uscc = StringField("统一社会信用代码", validators=[Optional(), Length(max=30, message="应为 18 位")])
-    aliases = StringField("曾用名/简称（逗号分隔）", validators=[Length(max=500, message="最多 500 字")])
-    region_province = StringField("省", validators=[Length(max=20)])
-    region_city = StringField("市", validators=[Length(max=30)])
-    region_county = StringField("区县", validators=[Length(max=30)])
-    address = StringField("地址", validators=[Length(max=300)])
-    industry_code = StringField("行业代码（GB/T 4754）", validators=[Length(max=10)])
-    industry_name = StringField("行业", validators=[Length(max=100)])
-    main_products = StringField("主营产品", validators=[Length(max=500)])
-    registered_capital = money_field("注册资本（万元）")
-    annual_revenue = money_field("年营业收入（万元）")
-    employees = count_field("员工人数")
-    above_scale = BooleanField("规模以上企业")
-    tags = SelectMultipleField("标签", choices=[(t, t) for t in ENTERPRISE_TAGS], validators=[Optional()])
-    website = StringField("网站", validators=[Length(max=200)])
-    notes = TextAreaField("备注", validators=[Length(max=5000)])
-    zone_id = SelectField("所在园区（在园企业）", coerce=int)
+    name = StringField(header("enterprise_name"), validators=[DataRequired("请填写企业名称"), length("enterprise_name")])
+    # A code pasted with spaces or dashes is cleaned by the service; it then checks the 18 characters.
+    uscc = StringField(header("uscc"), validators=[Optional(), Length(max=30, message="应为 18 位")])
+    aliases = StringField(header("aliases"), validators=[length("aliases")], description="多个用逗号分隔")
+    region_province = StringField(header("region_province"), validators=[length("region_province")])
+    region_city = StringField(header("region_city"), validators=[length("region_city")])
+    region_county = StringField(header("region_county"), validators=[length("region_county")])
+    address = StringField(header("address"), validators=[length("address")])
+    industry_code = StringField(header("industry_code"), validators=[length("industry_code")],
+                                description="国民经济行业分类（GB/T 4754）代码")
+    industry_name = StringField(header("industry_name"), validators=[length("industry_name")])
+    main_products = StringField(header("main_products"), validators=[length("main_products")])
+    registered_capital = money_field("registered_capital")
+    annual_revenue = money_field("annual_revenue")
+    employees = count_field("employees")
+    above_scale = BooleanField(header("above_scale"))
+    tags = SelectMultipleField(header("tags"), choices=[(t, t) for t in ENTERPRISE_TAGS], validators=[Optional()])
+    website = StringField(header("website"), validators=[length("website")])
+    notes = TextAreaField(header("notes"), validators=[length("notes")])
+    zone_id = SelectField(header("enterprise_zone"), coerce=int)
     confirm_duplicates = BooleanField("我已核对疑似重复企业，仍要保存")
 
     FIELDS = (
@@ -35,10 +38,10 @@ class EnterpriseForm(VersionedForm):
 
 
 class ContactForm(BaseForm):
-    name = StringField("姓名", validators=[DataRequired("请填写联系人姓名"), Length(max=50, message="最多 50 字")])
-    title = StringField("职务", validators=[Length(max=50, message="最多 50 字")])
-    phone = StringField("电话", validators=[Length(max=30, message="最多 30 字符")])
-    email = StringField("邮箱", validators=[Length(max=100, message="最多 100 字符")])
+    name = StringField(header("contact_name"), validators=[DataRequired("请填写联系人姓名"), length("contact_name")])
+    title = StringField(header("contact_title"), validators=[length("contact_title")])
+    phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
+    email = StringField(header("contact_email"), validators=[length("contact_email")])
 
     FIELDS = ("name", "title", "phone", "email")
 

@@ -78,7 +78,7 @@ def test_log_a_visit_and_see_its_next_step_in_my_work(page, live_server):
     sign_in(page, "officer2")
     page.goto(f"/visits/new?enterprise_id={firm_id}")
     page.get_by_label("方式").select_option("来访考察")
-    page.get_by_label("日期", exact=True).fill(date.today().isoformat())
+    page.get_by_label("走访日期", exact=True).fill(date.today().isoformat())
     page.get_by_label("洽谈内容").fill("企业高管来园考察标准厂房")
     page.get_by_label("下一步工作").fill("浏览器测试：寄送厂房租金方案")
     page.get_by_label("下一步期限").fill((date.today() + timedelta(days=3)).isoformat())

@@ -40,7 +40,7 @@ def test_problems_are_printed_by_row_and_the_exit_code_is_1(runner, ledger, worl
     result = runner(ledger(ROWS), "--kind", "projects", "--zone", world.zone_b.name)
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
-    assert "第 3 行 [协议投资额（万元）]: 阶段为“签约”的项目须填写协议投资额（万元，大于 0）" in lines
+    assert "第 3 行 [协议投资额（万元）]: 签约须填写协议投资额（万元，大于 0）" in lines
     assert any(line.startswith("第 4 行 [负责人]: ") and "nobody" in line for line in lines)
     assert "2 行被拒绝" in result.output and "未写入任何数据" in result.output
     assert count(Project) == projects and count(ImportBatch) == 0
@@ -104,3 +104,15 @@ def test_the_mapping_can_be_fixed_from_the_command_line(runner, ledger, world):
     assert result.exit_code == 0, result.output
     assert db.session.scalars(select(Project).where(Project.name == "映射项目")).one().zone_id == world.zone_b.id
     assert runner(ledger(rows), "--kind", "projects", "--zone", "乙园区", "--map", "项目称谓=别的").exit_code == 2
+
+
+def test_a_dry_run_prints_the_notice_of_each_row_that_takes_the_one_investment_column(runner, ledger, world):
+    rows = [["项目名称", "企业名称", "阶段", "总投资（亿元）", "签约日期", "负责人"],
+            ["命令行签约项目", "命令行签约企业有限公司", "签约", 2, "2024-03-05", "officer_b"],
+            ["命令行洽谈项目", "命令行洽谈企业有限公司", "洽谈", 1, None, "officer_b"]]
+    result = runner(ledger(rows), "--kind", "projects", "--zone", world.zone_b.name, "--dry-run",
+                    "--map", "总投资（亿元）=计划投资额")
+    assert result.exit_code == 0, result.output
+    notices = [line for line in result.output.splitlines() if "提示：" in line]
+    assert len(notices) == 1 and notices[0].startswith("第 2 行: ")
+    assert "签约项目的协议投资额按该列计 20000.00 万元" in notices[0]

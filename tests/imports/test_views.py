@@ -77,9 +77,10 @@ def test_the_error_report_lists_row_column_value_and_problem(world, login_as, up
     assert "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[1] == ["行号", "列", "单元格内容", "问题"]
-    assert ["整个文件", "项目名称", None, rows[2][3]] == rows[2] and "缺少必填列" in rows[2][3]
+    assert rows[1] == ["行号", "列", "单元格内容", "问题", "对应字段"]
+    assert ["整个文件", "项目名称", None, rows[2][3], "项目名称"] == rows[2] and "缺少必填列" in rows[2][3]
     assert rows[3][:3] == [4, "签约时间（预计）", "下半年"] and "无法识别的日期" in rows[3][3]
+    assert rows[3][4] == "签约日期"  # the field, in the field table's words
 
 
 def test_committing_a_file_with_problems_writes_nothing(world, login_as, uploads):

@@ -103,6 +103,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "enterprises.undo_merge": ("/enterprises/merges/{merge}/undo", {"POST": any_(ADMIN_POST)}),
     # --- imports: writers only; an upload is its uploader's alone, a batch its zone's ----------
     "imports.index": ("/imports/", {"GET": any_(WRITE_GET), "POST": any_(WRITE_POST)}),
+    "imports.template": ("/imports/template/projects.xlsx", {"GET": any_(WRITE_GET)}),
     "imports.preview": ("/imports/{token}", {"GET": zoned(WRITE_GET, (L, 404, 404, 403, 404))}),
     "imports.report": ("/imports/{token}/report.xlsx", {"GET": zoned(WRITE_GET, (L, 404, 404, 403, 404))}),
     "imports.save_mapping": ("/imports/{token}/mapping", {"POST": zoned(WRITE_POST, (L, 404, 404, 403, 404))}),
