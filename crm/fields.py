@@ -202,7 +202,7 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
     "enterprise": {"name": "enterprise_name", "zone_id": "enterprise_zone"},
     "contact": {"name": "contact_name", "title": "contact_title", "phone": "contact_phone", "email": "contact_email",
                 "notes": "contact_notes"},
-    "project": {"name": "project_name", "zone_id": "zone", "owner_id": "owner"},
+    "project": {"name": "project_name", "zone_id": "zone", "owner_id": "owner", "segment_ids": "segments"},
     "stage_change": {"stage": "to_stage", "note": "stage_change_note", "on_date": "milestone_date"},
     "visit": {"project_id": "visit_project", "zone_id": "zone", "officer_id": "officer"},
     "funds": {"month": "funds_month", "amount": "funds_amount", "note": "funds_note"},

@@ -58,6 +58,8 @@ def month_bounds(month: str) -> tuple[date, date]:
     if not match:
         raise ValueError("月份格式应为 YYYY-MM")
     year, mon = parse_year(match.group(1)), int(match.group(2))
+    if not 1 <= mon <= 12:
+        raise ValueError("月份格式应为 YYYY-MM，月份在 01–12 之间")
     start = date(year, mon, 1)
     end = date(year + (mon == 12), mon % 12 + 1, 1) - timedelta(days=1)
     return start, end

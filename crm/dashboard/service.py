@@ -5,7 +5,6 @@ Every figure carries the project-list filters that reproduce it, so each number 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import case, func, select
 

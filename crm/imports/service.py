@@ -38,7 +38,7 @@ from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise
 from crm.imports.models import ImportBatch
-from crm.pipeline.models import Project, StageEvent
+from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
@@ -56,6 +56,7 @@ from crm.imports.reading import parse_name_list
 from crm.imports.segments import restore_segments, segment_codes, SegmentMatcher
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import create_project, update_project
+from crm.pipeline.stages import apply_stage_change
 from crm.visits.service import create_visit
 
 KINDS = ("enterprises", "projects", "visits")
@@ -1067,28 +1068,6 @@ class _Writer:
         project = db.session.get(Project, action.project_id) if action.project_id else None
         visit = create_visit(officer, self.enterprise(action.enterprise), action.data, project=project)
         self.recorder.create(visit)
-
-
-def apply_stage_change(actor, project: Project, change: StageChange, note: str) -> StageEvent:
-    """Apply a change the lifecycle planned: its dates set and cleared, the contract amount, the stage, and
-    the event in the history. The plan was made against this project as it stands, in this transaction."""
-    if project.stage != change.from_stage:
-        raise ServiceError(f"项目“{project.name}”的阶段已变为“{project.stage}”，请重新检查后导入", field="stage")
-    for column in change.cleared_dates:
-        setattr(project, column, None)
-    for column, value in change.set_dates.items():
-        setattr(project, column, value)
-    if change.contract_investment is not None:
-        project.contract_investment = change.contract_investment
-    project.stage = change.to_stage
-    project.stage_changed_at = utcnow()
-    if change.to_stage in SIDE_STAGES:
-        project.stage_reason = note[:500]
-    event = StageEvent(project_id=project.id, actor_id=getattr(actor, "id", None), from_stage=change.from_stage,
-                       to_stage=change.to_stage, note=note[:500])
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,

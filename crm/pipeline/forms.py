@@ -27,7 +27,7 @@ class ProjectForm(VersionedForm):
     priority = SelectField(header("priority"), choices=[(p, p) for p in PRIORITIES], default="中")
     confidential = BooleanField(header("confidential"))
     description = TextAreaField(header("description"), validators=[length("description")])
-    segment_ids = SegmentsField("产业链环节", coerce=int, validate_choice=False, render_kw={"size": 10},
+    segment_ids = SegmentsField(header("segments"), coerce=int, validate_choice=False, render_kw={"size": 10},
                                 description="可多选（按住 Ctrl 或 ⌘ 点选）；新建时不选则为企业的主环节")
 
     FIELDS = ("name", "planned_investment", "land_area", "source", "priority", "confidential", "description",

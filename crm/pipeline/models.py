@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, JSON, Numeric, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import AuditedMixin, TimestampMixin, VersionedMixin, utcnow

@@ -13,7 +13,7 @@ from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
-from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES, SIDE_STAGES
+from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.permissions import can_write_zone, scope, writable_zone_ids
 from crm.library.service import search_condition

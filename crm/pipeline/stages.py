@@ -58,7 +58,10 @@ def plan_stage_change(project: Project, to_stage: str, *, note: str = "", on_dat
 
 
 def apply_stage_change(actor, project: Project, change: lifecycle.StageChange, note: str = "") -> StageEvent:
-    """Write a planned change onto the project: dates set and cleared, contract amount, stage, event."""
+    """Write a planned change onto the project: dates set and cleared, contract amount, stage, event.
+    The plan was made against the project as it stands, in this transaction."""
+    if project.stage != change.from_stage:
+        raise ServiceError(f"项目“{project.name}”的阶段已变为“{project.stage}”，请刷新后重试", field="stage")
     note = (note or "").strip()
     for column in change.cleared_dates:
         setattr(project, column, None)

@@ -1,6 +1,4 @@
 """The hostile values the review found making server errors, each as a plain regression test."""
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
