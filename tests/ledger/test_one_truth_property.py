@@ -10,12 +10,17 @@ Then every figure is read from every place that shows it and compared with the o
   the 汇总 against its own sheets (本月到资 total, 签约项目 rows signed in the month, their 协议投资额,
   each row's 到资率);
 - the dashboard's year figures and its months;
-- the project page's 到资率.
+- the project page's 到资率;
+- the chain-gap report's pipeline and partial presence per segment, in the CLI's JSON and the map's
+  panel, against the projects that serve each segment;
+- an export → import round trip: the month's workbook imported into another zone gives the same
+  projects (stage, signing date, 协议投资额) and the same year's signings and rates.
 Examples it found are kept as plain regression tests in test_one_truth.py.
 """
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,20 +31,24 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from crm.catalog.models import Chain, Segment
+from crm.chains.gaps import ACTIVE_PROJECT_STAGES, PARTIAL_STAGES
 from crm.dashboard.service import overview
+from crm.imports import service as import_service
 from crm.errors import ServiceError
 from crm.extensions import db
 from crm.ledger import figures
 from crm.ledger import service as ledger
 from crm.ledger.export import SUMMARY_ROWS, export_ledger
 from crm.ledger.models import CapitalIncrease, FundsInPlace
-from crm.pipeline.lifecycle import PIPELINE_STAGES, MILESTONE_COLUMNS
+from crm.pipeline.lifecycle import ACTIVE_LEAD_STAGES, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.pipeline.models import Project
 from crm.pipeline.service import change_stage
 from crm.visits.service import create_visit
 from tests import factories as f
 
-EXAMPLES = 12
+EXAMPLES = 3
+CHAIN = "aluminium"
 TODAY = date.today()
 START = TODAY - timedelta(days=400)
 
@@ -51,7 +60,7 @@ operation = st.one_of(
     st.tuples(st.just("increase"), st.just(""), st.integers(0, 60), st.integers(1, 20)),
     st.tuples(st.just("visit"), st.just(""), st.integers(0, 30), st.just(0)),
 )
-project_spec = st.tuples(st.booleans(), st.lists(operation, min_size=2, max_size=12))
+project_spec = st.tuples(st.booleans(), st.lists(operation, min_size=2, max_size=12), st.integers(0, 2))
 world_spec = st.lists(project_spec, min_size=1, max_size=4)
 
 
@@ -61,16 +70,26 @@ class Built:
     zone: object
     project_ids: list[int]
     names: list[str]
+    segments: dict[int, str]  # project id → the segment code it serves
+    officer: object
+
+
+def _segments():
+    return list(db.session.scalars(select(Segment).join(Chain, Segment.chain_id == Chain.id)
+                                   .where(Chain.code == CHAIN).order_by(Segment.sort_order).limit(3)))
 
 
 def build(spec, n: int) -> Built:
     zone = f.make_zone(f"真一园区{n}")
     officer = f.make_user("officer", [zone], username=f"truth_officer{n}")
     chief = f.make_user("chief", [zone], username=f"truth_chief{n}")
-    ids, names = [], []
-    for i, (confidential, operations) in enumerate(spec):
-        firm = f.make_enterprise(officer, name=f"真一测试企业{n}x{i}有限公司")
-        project = f.make_project(officer, firm, name=f"真一项目{n}x{i}", confidential=confidential)
+    ids, names, on_segment = [], [], {}
+    segments = _segments()
+    for i, (confidential, operations, segment) in enumerate(spec):
+        firm = f.make_enterprise(officer, name=f"真一测试企业{n}x{i}有限公司", uscc=f.valid_uscc(7000 + 10 * n + i))
+        project = f.make_project(officer, firm, name=f"真一项目{n}x{i}", confidential=confidential,
+                                 segments=[segments[segment]])
+        on_segment[project.id] = segments[segment].code
         day = START
         for kind, stage, step, amount in operations:
             day = min(TODAY, day + timedelta(days=step))
@@ -82,7 +101,7 @@ def build(spec, n: int) -> Built:
         ids.append(project.id)
         names.append(project.name)
     db.session.flush()
-    return Built(chief, zone, ids, names)
+    return Built(chief, zone, ids, names, on_segment, officer)
 
 
 def _apply(officer, project, kind, stage, day, amount):
@@ -196,6 +215,54 @@ def check_project_pages(client, built: Built, facts_by_id) -> None:
         assert match.group(1) == ("—" if rate is None else f"{rate * 100:.1f}%")
 
 
+def check_chain_report(app, client, built: Built) -> None:
+    """The gap report's pipeline and partial presence per segment — in the CLI's JSON and the map's
+    panel — are the projects that serve each segment, counted from the projects themselves."""
+    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(built.project_ids)))}
+    result = app.test_cli_runner().invoke(args=["chains", "gaps", "--chain", CHAIN, "--zone", built.zone.name, "--json"])
+    assert result.exit_code == 0, result.output
+    reported = {row["code"]: row for row in json.loads(result.output)["pipeline"]}
+    for code in {s.code for s in _segments()}:
+        mine = [p for pid, p in projects.items() if built.segments[pid] == code]
+        leads = [p for p in mine if p.stage in ACTIVE_LEAD_STAGES]
+        partial = [p for p in mine if p.stage in PARTIAL_STAGES]
+        row = reported.get(code, {"by_stage": {}, "partial": 0})
+        assert sum(row["by_stage"].values()) == len(leads), (code, row)
+        assert row["partial"] == len(partial), (code, row)
+        panel = client.get(f"/chains/{CHAIN}/segments/{code}/panel.json?zone_id={built.zone.id}").get_json()
+        active = {p.name for p in mine if p.stage in ACTIVE_PROJECT_STAGES}
+        assert {p["name"] for p in panel["projects"]} == active, code
+
+
+def check_round_trip(app, built: Built, facts, n: int) -> None:
+    """The month's workbook, imported into another zone, gives the same signings, amounts and stages."""
+    out = io.BytesIO()
+    export_ledger(built.chief, TODAY.strftime("%Y-%m"), out, zone_id=built.zone.id)
+    other = f.make_zone(f"真一导入园区{n}")
+    chief = f.make_user("chief", [other], username=f"truth_import{n}")
+    built.officer.zones.append(other)  # the ledger's 负责人 works in the zone it is imported into
+    workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    for sheet in ("签约项目", "在谈项目"):
+        if workbook[sheet].max_row <= 4:  # title, subtitle, header and the totals row: nothing to import
+            continue
+        table = import_service.read_table(out.getvalue(), "台账.xlsx", kind="projects", sheet=sheet,
+                                          max_bytes=10 * 1024 * 1024, max_rows=50_000)
+        try:
+            import_service.commit_import(chief, "projects", table, None, other, "台账.xlsx")
+        except import_service.ImportHasProblems as refused:
+            raise AssertionError([(p.row, p.column, p.message) for p in refused.plan.problems]) from None
+    db.session.flush()
+    imported = db.session.scalars(select(Project).where(Project.zone_id == other.id)).all()
+    original = [p for p in (db.session.get(Project, i) for i in built.project_ids) if p.stage != "终止"]
+    signature = lambda ps: sorted((p.name, p.stage, p.signed_date, p.contract_investment) for p in ps)  # noqa: E731
+    assert signature(imported) == signature(original)
+    year = date(TODAY.year, 1, 1), TODAY
+    mine = ledger.period_figures(built.chief, *year, [built.zone.id]).as_dict()
+    theirs = ledger.period_figures(chief, *year, [other.id]).as_dict()
+    for key in ("signed", "contract_investment", "register_rate", "start_rate", "production_rate"):
+        assert close(mine[key], theirs[key]), key
+
+
 def test_every_view_shows_the_same_figures(app, app_ctx, login_as):
     connection = db.engines[None]
     counter = {"examples": 0}
@@ -213,7 +280,10 @@ def test_every_view_shows_the_same_figures(app, app_ctx, login_as):
             for month in months_of_world():
                 check_workbook(built, facts, month)
             check_dashboard(built, facts)
-            check_project_pages(login_as(built.chief), built, dict(zip(built.project_ids, facts)))
+            client = login_as(built.chief)
+            check_project_pages(client, built, dict(zip(built.project_ids, facts)))
+            check_chain_report(app, client, built)
+            check_round_trip(app, built, facts, counter["examples"])
         finally:
             db.session.remove()
             savepoint.rollback()
