@@ -121,7 +121,7 @@ class Targets:
 
     @cached_property
     def merge(self):
-        from crm.library.duplicates import merge_enterprises
+        from crm.admin.merges import merge_enterprises
 
         duplicate = f.make_enterprise(self.world.admin, name="江苏宏达铝业股份有限公司")
         record = merge_enterprises(self.world.admin, self.world.enterprise, duplicate)
