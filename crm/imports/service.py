@@ -45,7 +45,7 @@ from crm.accounts.zones import Zone
 from crm.library.models import ENTERPRISE_TAGS
 from crm.pipeline.models import MILESTONE_COLUMNS, PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, SIDE_STAGES, SIGNED_STAGES, STAGES
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, scope, writable_zone_ids
+from crm.permissions import can_write_zone, in_full_condition, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
@@ -661,7 +661,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
     resolver = _Resolver(rows)
     staff = _Staff(zone)
-    existing_projects = _zone_projects(zone, resolver.library)
+    existing_projects = _zone_projects(zone, resolver.library, actor)
     others = _held_elsewhere(zone, resolver.library)
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
@@ -714,12 +714,14 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     plan.new_enterprises = resolver.created
 
 
-def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
+def _zone_projects(zone: Zone, library: _Library, actor) -> dict[tuple[int, str], Project]:
+    """The zone's projects of the file's firms, by (firm, name) — leaving out a 保密项目 the actor
+    may not see in full: for them it is not there to match, update or hang a visit on."""
     ids = sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
     found: dict[tuple[int, str], Project] = {}
     for chunk in _chunks(ids):
         stmt = select(Project).where(Project.zone_id == zone.id, Project.deleted_at.is_(None),
-                                     Project.enterprise_id.in_(chunk)).order_by(Project.id)
+                                     Project.enterprise_id.in_(chunk), in_full_condition(actor)).order_by(Project.id)
         for project in db.session.scalars(stmt):
             found.setdefault((project.enterprise_id, project.name.strip()), project)
     return found
@@ -845,7 +847,7 @@ VISIT_DATA_FIELDS = ("kind", "visit_date", "our_people", "our_leader", "their_pe
 def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     resolver = _Resolver(rows)
     staff = _Staff(zone)
-    projects = _zone_projects(zone, resolver.library)
+    projects = _zone_projects(zone, resolver.library, actor)
     existing = _zone_visits(zone, resolver.library)
     seen: dict[tuple, int] = {}
     for row in rows:
