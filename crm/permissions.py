@@ -2,6 +2,12 @@
 
 The enterprise library is city-wide; everything a zone negotiates (projects, visits, funds, and the
 audit trail of those) is visible only to the zones a user is bound to, or to the city admin.
+
+Inside a zone, a 保密项目 (``Project.confidential``) is seen in full only by its owner, the chiefs
+of its zone and the city admin (``sees_in_full``, and ``in_full_condition`` for queries). Everyone
+else of the zone still counts it in every figure, but sees it as "保密项目" with no name, enterprise,
+amounts or notes (``masked_name``), and its pages answer 404 (``get_scoped_or_404``). A visit, a
+funds entry or a capital increase of such a project is masked with it (``linked_in_full_condition``).
 """
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
 from crm.extensions import db
 
@@ -48,9 +54,80 @@ def scope(stmt: Select, model, user, *, include_deleted: bool = False) -> Select
     return stmt
 
 
+MASKED_NAME = "保密项目"
+
+
+def _chief_zone_ids(user) -> list[int]:
+    return user.zone_ids if getattr(user, "role", None) == "chief" else []
+
+
+def sees_in_full(user, project) -> bool:
+    """Whether ``user`` sees ``project`` in full: name, enterprise, amounts, notes, its pages.
+
+    A project of a zone the user cannot see is not seen at all. Within the zone, a confidential
+    project is seen in full by its owner, the zone's chiefs and the admin; others see it masked.
+    ``project`` None (a visit without a project) is nothing to hide.
+    """
+    if project is None or user is None:
+        return True
+    if not getattr(user, "is_authenticated", True):
+        return False
+    if user.role == "admin":
+        return True
+    if not can_see_zone(user, project.zone_id):
+        return False
+    return (not project.confidential or project.owner_id == user.id
+            or project.zone_id in _chief_zone_ids(user))
+
+
+def in_full_condition(user, project=None) -> ColumnElement[bool]:
+    """``sees_in_full`` as SQL, over ``project`` (the Project entity, an alias, or a subquery's
+    columns) — for rows already limited to the user's zones by ``scope``. ``user`` None (the CLI,
+    a system job) sees everything."""
+    if project is None:
+        from crm.pipeline.models import Project as project
+    if user is None or user.role == "admin":
+        return true()
+    parts = [project.confidential == false(), project.owner_id == user.id]
+    chief_zones = _chief_zone_ids(user)
+    if chief_zones:
+        parts.append(project.zone_id.in_(chief_zones))
+    return or_(*parts)
+
+
+def linked_in_full_condition(user, model) -> ColumnElement[bool]:
+    """SQL: a record hanging off a project (``model.project_id``: visits, funds, capital increases)
+    whose project, if any, ``user`` sees in full."""
+    from crm.pipeline.models import Project
+
+    if user is None or user.role == "admin":
+        return true()
+    linked = exists().where(Project.id == model.project_id, in_full_condition(user, Project))
+    return or_(model.project_id.is_(None), linked)
+
+
+def masked_name(user, project, name: str | None = None) -> str:
+    """The name to show for ``project``: its own (or ``name``), or "保密项目" for those who may not
+    see it in full. Every page and export names a project through this (the Jinja filter
+    ``project_name``)."""
+    if project is None:
+        return name or ""
+    return (name if name is not None else project.name) if sees_in_full(user, project) else MASKED_NAME
+
+
+def if_in_full(user, project, value, hidden=None):
+    """``value`` when ``user`` sees ``project`` in full, else ``hidden`` (a blank cell, an empty note)."""
+    return value if sees_in_full(user, project) else hidden
+
+
 def get_scoped_or_404(model, record_id, user, *, include_deleted: bool = False, options=()):
-    """The record, or 404 — never 403 — when it belongs to a zone the user cannot see."""
+    """The record, or 404 — never 403 — when it belongs to a zone the user cannot see, or when it
+    is (or hangs off) a confidential project the user may not see in full."""
     stmt = scope(select(model).where(model.id == record_id), model, user, include_deleted=include_deleted)
+    if hasattr(model, "confidential") and hasattr(model, "owner_id"):
+        stmt = stmt.where(in_full_condition(user, model))
+    elif hasattr(model, "project_id") and hasattr(model, "zone_id"):
+        stmt = stmt.where(linked_in_full_condition(user, model))
     record = db.session.scalars(stmt.options(*options)).unique().first()
     if record is None:
         abort(404)
@@ -74,3 +151,15 @@ def role_required(*roles: str):
 
 def writer_required(view):
     return role_required("officer", "chief", "admin")(view)
+
+
+def _current():
+    return current_user._get_current_object()
+
+
+# Jinja: ``p|project_name``, ``{% if p is in_full %}``, ``p.planned_investment|if_in_full(p)|money``.
+TEMPLATE_FILTERS = {
+    "project_name": lambda project: masked_name(_current(), project),
+    "if_in_full": lambda value, project, hidden=None: if_in_full(_current(), project, value, hidden),
+}
+TEMPLATE_TESTS = {"in_full": lambda project: sees_in_full(_current(), project)}

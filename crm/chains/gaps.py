@@ -38,7 +38,7 @@ from crm.pipeline.models import Project, project_segments
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
-from crm.permissions import scope, visible_zone_ids
+from crm.permissions import in_full_condition, linked_in_full_condition, scope, visible_zone_ids
 
 # Signed and under-construction projects count as partial presence (DESIGN.md §3).
 PARTIAL_STAGES = ("签约", "注册", "开工")
@@ -471,13 +471,15 @@ def targets_for_segments(
         ))
     ids = sorted({t.enterprise_id for items in targets.values() for t in items})
     if ids:
+        # Per firm, a 保密项目 the user sees masked (and its visits) is left out: the count would name
+        # its enterprise. The segment's pipeline and partial presence still count it.
         held = dict(db.session.execute(
             _projects_of(select(Project.enterprise_id, func.count(Project.id)), user, zone_ids)
-            .where(Project.enterprise_id.in_(ids)).group_by(Project.enterprise_id)
+            .where(Project.enterprise_id.in_(ids), in_full_condition(user)).group_by(Project.enterprise_id)
         ).tuples().all())
         visit_stmt = scope(
             select(Visit.enterprise_id, func.count(Visit.id), func.max(Visit.visit_date)), Visit, user
-        ).where(Visit.enterprise_id.in_(ids)).group_by(Visit.enterprise_id)
+        ).where(Visit.enterprise_id.in_(ids), linked_in_full_condition(user, Visit)).group_by(Visit.enterprise_id)
         if zone_ids is not None:
             visit_stmt = visit_stmt.where(Visit.zone_id.in_(zone_ids))
         visits = {eid: (n, last) for eid, n, last in db.session.execute(visit_stmt).tuples()}

@@ -21,7 +21,7 @@ from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.library.models import Enterprise
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
-from crm.permissions import role_required, visible_zone_ids, writer_required
+from crm.permissions import MASKED_NAME, role_required, sees_in_full, visible_zone_ids, writer_required
 from crm.forms import DeleteForm
 from crm.chains import gaps as analysis
 from crm.library import segments as mapping
@@ -132,9 +132,11 @@ def _panel_json(panel: analysis.SegmentPanel) -> dict:
              "url": url_for("enterprises.detail", enterprise_id=t.enterprise_id)}
             for t in panel.targets
         ],
+        # A 保密项目 the user sees masked: its stage and zone, named "保密项目", no firm, no link.
         "projects": [
             {"name": p.name, "stage": p.stage, "zone": p.zone.name, "enterprise": p.enterprise.name,
-             "url": url_for("projects.detail", project_id=p.id)}
+             "url": url_for("projects.detail", project_id=p.id)} if sees_in_full(current_user, p) else
+            {"name": MASKED_NAME, "stage": p.stage, "zone": p.zone.name, "enterprise": "", "url": None}
             for p in panel.projects
         ],
         "zones": panel.holders,

@@ -48,7 +48,7 @@ from crm.pipeline.lifecycle import (LEAD, LifecycleError, MILESTONE_COLUMNS, MIL
                                     is_signed_stage)
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, scope, writable_zone_ids
+from crm.permissions import can_write_zone, in_full_condition, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
@@ -655,7 +655,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
     resolver = _Resolver(rows)
     staff = _Staff(zone)
-    existing_projects = _zone_projects(zone, resolver.library)
+    existing_projects = _zone_projects(zone, resolver.library, actor)
     others = _held_elsewhere(zone, resolver.library)
     matcher = SegmentMatcher(_library_ids(resolver.library), existing_projects.values())
     seen: dict[tuple[str, str], int] = {}
@@ -741,12 +741,14 @@ def _stage_note(filename: str, stage_note: str | None) -> str:
     return f"{note}；{stage_note}"[:500] if stage_note else note
 
 
-def _zone_projects(zone: Zone, library: _Library) -> dict[tuple[int, str], Project]:
+def _zone_projects(zone: Zone, library: _Library, actor) -> dict[tuple[int, str], Project]:
+    """The zone's projects of the file's firms, by (firm, name) — leaving out a 保密项目 the actor
+    may not see in full: for them it is not there to match, update or hang a visit on."""
     ids = sorted({e.id for e in library.by_uscc.values()} | {e.id for es in library.by_key.values() for e in es})
     found: dict[tuple[int, str], Project] = {}
     for chunk in _chunks(ids):
         stmt = select(Project).where(Project.zone_id == zone.id, Project.deleted_at.is_(None),
-                                     Project.enterprise_id.in_(chunk)).order_by(Project.id)
+                                     Project.enterprise_id.in_(chunk), in_full_condition(actor)).order_by(Project.id)
         for project in db.session.scalars(stmt):
             found.setdefault((project.enterprise_id, project.name.strip()), project)
     return found
@@ -903,7 +905,7 @@ VISIT_DATA_FIELDS = ("kind", "visit_date", "our_people", "our_leader", "their_pe
 def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     resolver = _Resolver(rows)
     staff = _Staff(zone)
-    projects = _zone_projects(zone, resolver.library)
+    projects = _zone_projects(zone, resolver.library, actor)
     existing = _zone_visits(zone, resolver.library)
     seen: dict[tuple, int] = {}
     for row in rows:

@@ -6,7 +6,7 @@ however many rows there are. Column widths are measured in SQL before the rows a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Callable
@@ -23,7 +23,7 @@ from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
-from crm.permissions import scope, visible_zone_ids
+from crm.permissions import MASKED_NAME, scope, sees_in_full, visible_zone_ids
 from crm.fields import header
 from crm.ledger import figures
 from crm.ledger import service as ledger
@@ -46,6 +46,7 @@ class Column:
     number_format: str | None = None
     total: bool = False
     width: int | None = None  # fixed width; otherwise measured
+    shown: Callable[[Any, Any], Any] | None = None  # (row, value) → what the cell shows; see ``masked``
 
 
 HEADER_STYLE = CellStyle(HEADER_FONT, HEADER_FILL, HEADER_BORDER,
@@ -75,7 +76,7 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     counts = {}
     counts["汇总"] = _summary_sheet(workbook, user, zone_ids, start, end, title, subtitle)
     counts["在谈项目"] = _write_sheet(
-        workbook, "在谈项目", title, subtitle, NEGOTIATION_COLUMNS,
+        workbook, "在谈项目", title, subtitle, masked(user, NEGOTIATION_COLUMNS),
         projects(select(Project).where(Project.stage.in_(NEGOTIATION_STAGES),
                                        Project.created_at <= _end_of(end)))
         .order_by(Project.zone_id, Project.stage, Project.id),
@@ -84,9 +85,10 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     signed_ids = signed.with_only_columns(Project.id)
     totals = Cumulative(ledger.funds_by_project(signed_ids, until=end),
                         ledger.increases_by_project(signed_ids, until=end))
-    counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, signed_columns(totals),
+    counts["签约项目"] = _write_sheet(workbook, "签约项目", title, subtitle, masked(user, signed_columns(totals)),
                                      signed.order_by(Project.zone_id, Project.signed_date, Project.id))
-    counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle, milestone_columns(totals, as_of),
+    counts["节点与预警"] = _write_sheet(workbook, "节点与预警", title, subtitle,
+                                      masked(user, milestone_columns(totals, as_of)),
                                       signed.order_by(Project.zone_id, Project.signed_date, Project.id))
     # The month's funds of the projects the ledger counts (signed, not 终止): the 汇总's 到资 本月 is their sum.
     funds = (scope(select(FundsInPlace), FundsInPlace, user)
@@ -95,12 +97,13 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
                     Project.deleted_at.is_(None)))
     if zone_ids is not None:
         funds = funds.where(FundsInPlace.zone_id.in_(zone_ids))
-    counts["本月到资"] = _write_sheet(workbook, "本月到资", title, subtitle, funds_columns(totals),
+    counts["本月到资"] = _write_sheet(workbook, "本月到资", title, subtitle,
+                                     masked(user, funds_columns(totals), lambda f: f.project),
                                      funds.order_by(FundsInPlace.zone_id, FundsInPlace.project_id))
     visits = scope(select(Visit), Visit, user).where(Visit.visit_date.between(start, end))
     if zone_ids is not None:
         visits = visits.where(Visit.zone_id.in_(zone_ids))
-    counts["本月走访"] = _write_sheet(workbook, "本月走访", title, subtitle, VISIT_COLUMNS,
+    counts["本月走访"] = _write_sheet(workbook, "本月走访", title, subtitle, masked(user, VISIT_COLUMNS, lambda v: v.project),
                                      visits.order_by(Visit.visit_date, Visit.id))
     workbook.save(out)
     return counts
@@ -215,6 +218,34 @@ VISIT_COLUMNS = (
 )
 
 
+# 保密项目: a row of a confidential project the reader may not see in full keeps its place and these
+# cells (and every date); its name reads "保密项目" and every other cell (firm, 统一社会信用代码,
+# amounts, rates, notes, visit contents, warnings) is left blank. The totals still add its values.
+KEPT_WHEN_MASKED = frozenset({"园区", "阶段", "来源", "负责人", "月份", "方式", "记录人"})
+
+
+def masked(user: User, columns: tuple[Column, ...], project_of: Callable[[Any], Any] = lambda p: p) -> tuple[Column, ...]:
+    """``columns`` as ``user`` may read them: each gets a ``shown`` hiding a masked project's cells
+    (crm.permissions.sees_in_full), whatever the column computes."""
+    def hiding(col: Column):
+        keep = col.header in KEPT_WHEN_MASKED or col.number_format == DATE_FORMAT
+
+        def shown(row, value):
+            if keep or sees_in_full(user, project_of(row)):
+                return value
+            return MASKED_NAME if col.header == "项目名称" else None
+
+        return shown
+
+    return tuple(replace(col, shown=hiding(col)) for col in columns)
+
+
+def _cells(columns: tuple[Column, ...], row) -> tuple[list, list]:
+    """(the values, for the totals; what each cell shows)."""
+    values = [col.value(row) for col in columns]
+    return values, [col.shown(row, v) if col.shown else v for v, col in zip(values, columns)]
+
+
 def _measured_widths(columns: tuple[Column, ...], rows_stmt, sample: int = 200) -> list[int]:
     """Fixed widths where given; others from the header and the longest of the first rows."""
     widths = [col.width or display_width(col.header) for col in columns]
@@ -222,7 +253,7 @@ def _measured_widths(columns: tuple[Column, ...], rows_stmt, sample: int = 200) 
         for row in db.session.scalars(rows_stmt.limit(sample)):
             for i, col in enumerate(columns):
                 if col.width is None:
-                    widths[i] = max(widths[i], display_width(col.value(row)))
+                    widths[i] = max(widths[i], display_width(_cells((col,), row)[1][0]))
     return [max(w, display_width(col.header)) if col.width is None else w for w, col in zip(widths, columns)]
 
 
@@ -250,8 +281,8 @@ def _write_sheet(workbook, name, title, subtitle, columns, rows_stmt) -> int:
     totals = [Decimal(0) if col.total else None for col in columns]
     count = 0
     for row in _stream(rows_stmt):
-        values = [col.value(row) for col in columns]
-        sheet.append([cell(sheet, value, number_format=col.number_format) for value, col in zip(values, columns)])
+        values, shown = _cells(columns, row)
+        sheet.append([cell(sheet, value, number_format=col.number_format) for value, col in zip(shown, columns)])
         for i, value in enumerate(values):
             if totals[i] is not None and value is not None:
                 totals[i] += Decimal(value)

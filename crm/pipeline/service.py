@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from crm.db import utcnow
 from crm.extensions import db
@@ -15,7 +15,7 @@ from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
 from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
-from crm.permissions import can_write_zone, scope, writable_zone_ids
+from crm.permissions import MASKED_NAME, can_write_zone, in_full_condition, scope, writable_zone_ids
 from crm.library.service import search_condition
 from crm.errors import check_version, ServiceError
 from crm.pipeline import lifecycle
@@ -194,13 +194,27 @@ SORTS = {
 }
 
 
+def _sort_column(actor: User, key: str):
+    """The column to sort by; a masked project sorts by what the actor sees of it (its masked name,
+    no amount), so the order does not betray a name or an amount."""
+    column = SORTS.get(key, Project.updated_at)
+    if key == "name":
+        return case((in_full_condition(actor), Project.name), else_=literal(MASKED_NAME))
+    if key == "investment":
+        return case((in_full_condition(actor), Project.planned_investment), else_=None)
+    return column
+
+
 def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updated"):
-    """The projects ``actor`` may see, filtered; enterprise, zone and owner are joined in one query."""
+    """The projects ``actor`` may see, filtered; enterprise, zone and owner are joined in one query.
+
+    A confidential project the actor sees masked stays in the list (and in every count), but a
+    search by name or enterprise never finds it: the search would betray what the mask hides."""
     stmt = scope(select(Project), Project, actor)
     if filters.get("q"):
         q = filters["q"].strip()
         stmt = stmt.join(Project.enterprise).where(
-            or_(Project.name.contains(q, autoescape=True), search_condition(q))
+            or_(Project.name.contains(q, autoescape=True), search_condition(q)), in_full_condition(actor)
         )
     for key, column in (("stage", Project.stage), ("zone_id", Project.zone_id), ("owner_id", Project.owner_id),
                         ("source", Project.source), ("priority", Project.priority)):
@@ -211,7 +225,7 @@ def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updat
     if filters.get("chain"):
         stmt = stmt.where(Project.segments.any(Segment.chain.has(Chain.code == filters["chain"])))
     stmt = _ledger_filters(stmt, filters)
-    column = SORTS.get(sort.lstrip("-"), Project.updated_at)
+    column = _sort_column(actor, sort.lstrip("-"))
     order = column.desc() if sort.startswith("-") else column.asc()
     return stmt.order_by(order, Project.id.desc())
 

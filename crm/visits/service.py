@@ -13,7 +13,7 @@ from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, scope, writable_zone_ids
+from crm.permissions import can_write_zone, linked_in_full_condition, scope, writable_zone_ids
 from crm.library.service import search_condition
 from crm.errors import check_version, ServiceError
 
@@ -77,7 +77,12 @@ def complete_next_step(actor: User, visit: Visit) -> None:
 
 
 def visit_list_query(actor: User, filters: dict[str, Any]):
+    """The visits ``actor`` may see, newest first. A visit of a 保密项目 the actor sees masked is
+    listed (as "保密项目") but never found by a search or a firm/project filter: either would name
+    what the mask hides."""
     stmt = scope(select(Visit), Visit, actor)
+    if filters.get("q") or filters.get("enterprise_id") or filters.get("project_id"):
+        stmt = stmt.where(linked_in_full_condition(actor, Visit))
     if filters.get("enterprise_id"):
         stmt = stmt.where(Visit.enterprise_id == filters["enterprise_id"])
     if filters.get("project_id"):

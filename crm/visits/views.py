@@ -11,7 +11,7 @@ from crm.library.models import Enterprise
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import get_scoped_or_404, scope, writer_required
+from crm.permissions import get_scoped_or_404, in_full_condition, scope, writer_required
 from crm.forms import DeleteForm
 from crm.dashboard import my_work as my_work_service
 from crm import records
@@ -34,7 +34,7 @@ def index():
 def _prepare(form, enterprise, visit=None):
     projects = db.session.scalars(
         scope(select(Project), Project, current_user)
-        .where(Project.enterprise_id == enterprise.id)
+        .where(Project.enterprise_id == enterprise.id, in_full_condition(current_user))
         .order_by(Project.id.desc())
     ).all()
     form.project_id.choices = [(0, "（不关联项目）")] + [(p.id, f"{p.name}（{p.zone.name}·{p.stage}）") for p in projects]

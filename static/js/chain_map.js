@@ -385,8 +385,9 @@
     var leads = STAGES.map(function (s) { return s + " " + (d.pipeline[s] || 0); }).join(" · ");
     var projects = section("在办项目", d.projects.map(function (project) {
       var li = el("li");
-      li.appendChild(link(project.name, project.url));
-      li.appendChild(el("span", "text-muted", " " + project.stage + " · " + project.zone + " · " + project.enterprise));
+      li.appendChild(project.url ? link(project.name, project.url) : el("span", "text-muted", project.name));
+      li.appendChild(el("span", "text-muted", " " + project.stage + " · " + project.zone +
+                                               (project.enterprise ? " · " + project.enterprise : "")));
       return li;
     }), "暂无关联该环节的在办项目");
     projects.appendChild(el("div", "small text-muted", "在谈线索：" + leads));

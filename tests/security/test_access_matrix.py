@@ -226,3 +226,54 @@ def test_route_answers_as_the_matrix_says(endpoint, method, own, index, targets,
         with client.session_transaction() as session:
             errors = [text for category, text in session.get("_flashes", []) if category == "danger"]
         assert not errors, f"POST {path} as {role} ({own}) was refused: {errors}"
+
+
+# --- 保密项目: the same routes on a confidential project of the caller's own zone ---------------------
+# project_a (officer_a's) is marked confidential; its visit and funds entry hang off it. Its owner, the
+# zone's chief and the admin answer as for their own zone's record ("own"); another officer of the zone
+# (officer_a2) and the zone's viewer answer exactly as for another zone's record ("other", in the column
+# of officer_a and of viewer_a): 404 for whatever they could otherwise open, never a hint that it exists.
+CONFIDENTIAL_ROLES = {"officer_a": ("own", "officer_a"), "chief_a": ("own", "chief_a"), "admin": ("own", "admin"),
+                      "officer_a2": ("other", "officer_a"), "viewer_a": ("other", "viewer_a")}
+CONFIDENTIAL_ENDPOINTS = sorted(e for e, (template, _) in MATRIX.items()
+                                if any(key in template for key in ("{project}", "{visit}", "{funds}")))
+CONFIDENTIAL_CASES = [
+    pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-confidential-{role}")
+    for endpoint in CONFIDENTIAL_ENDPOINTS
+    for method in MATRIX[endpoint][1]
+    for role in CONFIDENTIAL_ROLES
+]
+
+
+def test_every_project_route_is_checked_on_a_confidential_project():
+    assert {"projects.detail", "projects.edit", "projects.change_stage", "projects.delete", "projects.contract",
+            "projects.add_funds", "projects.delete_funds", "projects.add_increase", "visits.detail", "visits.edit",
+            "visits.done", "visits.delete"} <= set(CONFIDENTIAL_ENDPOINTS)
+
+
+@pytest.mark.parametrize("endpoint, method, role", CONFIDENTIAL_CASES)
+def test_a_confidential_project_answers_as_another_zones_to_masked_readers(
+        endpoint, method, role, targets, client, login_as, pytestconfig):
+    from crm.extensions import db
+    from crm.pipeline.service import update_project
+    from tests import factories as f
+
+    world = targets.world
+    officer_a2 = f.make_user("officer", [world.zone_a], username="officer_a2")
+    update_project(world.officer_a, world.project_a, {"confidential": True})
+    db.session.commit()
+    ownership, column = CONFIDENTIAL_ROLES[role]
+    template, by_method = MATRIX[endpoint]
+    expected = by_method[method][ownership][ROLES.index(column)]
+    path = targets.path(template, column, "own")
+    data = post_data(endpoint, targets, column, "own") if method == "POST" else None
+    before = (world.project_a.version, world.visit_a.version)
+    login_as(officer_a2 if role == "officer_a2" else getattr(world, role))
+    response = client.get(path) if method == "GET" else client.post(path, data=data, content_type="multipart/form-data")
+    figures.add(pytestconfig, "access matrix", "confidential-project checks run")
+    answer = _answer(response)
+    assert answer == expected, f"{method} {path} as {role} on a confidential project: {answer}, expected {expected}"
+    if expected == 404 and method == "POST":  # refused: neither the project nor its visit changed
+        db.session.expire_all()
+        assert (world.project_a.version, world.visit_a.version) == before
+        assert world.project_a.deleted_at is None and world.visit_a.deleted_at is None

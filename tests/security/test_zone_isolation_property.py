@@ -11,6 +11,10 @@ For every non-admin user, every page must be free of the markers of the zones th
 admin's project list and each user's own list must show the markers that should be there, so an
 empty page cannot pass for a scoped one.
 
+Some projects are 保密项目 (confidential): inside their own zone, every reader but the owner, the
+zone's chiefs and the admin must find none of their texts (name, funds note, its visits' summaries and
+next steps) on any page either, and the project list must still hold one "保密项目" row for each.
+
 Each example runs inside a SAVEPOINT on the test's connection, rolled back at its end.
 """
 from __future__ import annotations
@@ -52,7 +56,7 @@ JSON_RULES = _json_rules()
 class ZoneSpec:
     marker: str
     extra_roles: list[str]
-    projects: list[tuple[int, str, bool, bool]]  # (enterprise index, name text, mapped to a segment, signed)
+    projects: list[tuple[int, str, bool, bool, bool]]  # (enterprise index, name text, mapped, signed, confidential)
     visits: list[tuple[int, int | None, str, bool]]  # (enterprise index, project index, text, with a next step)
 
 
@@ -70,8 +74,8 @@ def world_specs(draw) -> WorldSpec:
     zones = []
     for index in range(n_zones):
         suffix = draw(st.text(alphabet="bcdfghjmnpqrstvwxz", min_size=3, max_size=3))
-        projects = draw(st.lists(st.tuples(st.integers(0, enterprises - 1), NAME_TEXT, st.booleans(), st.booleans()),
-                                 max_size=3))
+        projects = draw(st.lists(st.tuples(st.integers(0, enterprises - 1), NAME_TEXT, st.booleans(), st.booleans(),
+                                           st.booleans()), max_size=3))
         visits = draw(st.lists(st.tuples(st.integers(0, enterprises - 1),
                                          st.none() | st.integers(0, max(len(projects) - 1, 0)), NAME_TEXT,
                                          st.booleans()), max_size=3))
@@ -93,6 +97,15 @@ class Built:
     texts: dict[int, list[str]] = field(default_factory=dict)  # zone id → every text carrying the marker
     projects: dict[int, list[str]] = field(default_factory=dict)  # zone id → its project names
     users: list = field(default_factory=list)
+    confidential: list = field(default_factory=list)  # Confidential records
+
+
+@dataclass
+class Confidential:
+    zone_id: int
+    owner_id: int
+    name: str
+    texts: list[str]  # its name, funds note, and its visits' summaries and next steps
 
 
 def build(spec: WorldSpec, segments: list) -> Built:
@@ -122,11 +135,14 @@ def build(spec: WorldSpec, segments: list) -> Built:
             if role != "viewer":
                 staff.append(user)
         projects = []
-        for p, (e, text, mapped, signed) in enumerate(zone_spec.projects):
+        secrets: dict[int, Confidential] = {}
+        for p, (e, text, mapped, signed, confidential) in enumerate(zone_spec.projects):
             owner = staff[p % len(staff)]
             name = f"{marker}项目{p}{text}".strip()  # stored stripped, as the services do
-            project = f.make_project(owner, enterprises[e], name=name,
+            project = f.make_project(owner, enterprises[e], name=name, confidential=confidential,
                                      segments=[segments[e % len(segments)]] if mapped else [])
+            if confidential:
+                secrets[p] = Confidential(zone.id, owner.id, name, [name])
             texts.append(name)
             built.projects.setdefault(zone.id, []).append(name)
             if signed:
@@ -134,6 +150,8 @@ def build(spec: WorldSpec, segments: list) -> Built:
                 note = f"{marker}到资{p}"
                 add_funds(owner, project, TODAY.replace(day=1), 10, note)
                 texts.append(note)
+                if confidential:
+                    secrets[p].texts.append(note)
             projects.append(project)
         for v, (e, p, text, next_step) in enumerate(zone_spec.visits):
             officer = staff[v % len(staff)]
@@ -145,6 +163,9 @@ def build(spec: WorldSpec, segments: list) -> Built:
                 data.update(next_step=f"{marker}下一步{v}", next_step_due=TODAY)
                 texts.append(data["next_step"])
             create_visit(officer, enterprise, data, project=project)
+            if p in secrets and project is not None:
+                secrets[p].texts += [data["summary"], *([data["next_step"]] if next_step else [])]
+        built.confidential += secrets.values()
     if spec.shared_viewer:
         viewer = f.make_user("viewer", zones[:2], username="iso_shared_viewer")
         viewer.display_name = "两园区领导"
@@ -197,7 +218,7 @@ def _client(app, user):
     return client
 
 
-STATS = {"examples": 0, "requests": 0, "users": 0}
+STATS = {"examples": 0, "requests": 0, "users": 0, "masked rows": 0}
 
 
 def _segments() -> list:
@@ -231,6 +252,7 @@ def test_no_user_sees_another_zones_rows(app, app_ctx, pytestconfig):
     figures.record(pytestconfig, "zone isolation (hypothesis)", "non-admin users checked", STATS["users"])
     figures.record(pytestconfig, "zone isolation (hypothesis)", "pages, JSON answers and exports read",
                    STATS["requests"])
+    figures.record(pytestconfig, "zone isolation (hypothesis)", "保密项目 rows seen masked", STATS["masked rows"])
     assert STATS["examples"] == EXAMPLES
 
 
@@ -246,7 +268,9 @@ def check(app, built: Built, segment_codes: list[str]) -> None:
         hidden_texts = [t for z, texts in built.texts.items() if z not in visible for t in texts]
         client = _client(app, user)
         STATS["users"] += 1
-        own_projects = [name for z in visible for name in built.projects.get(z, [])]
+        masked = [c for c in built.confidential if c.zone_id in visible and not _in_full(user, c)]
+        masked_names = {c.name for c in masked}
+        own_projects = [name for z in visible for name in built.projects.get(z, []) if name not in masked_names]
         for path, echoed in pages_for(user, built, segment_codes):
             response = client.get(path)
             STATS["requests"] += 1
@@ -260,9 +284,22 @@ def check(app, built: Built, segment_codes: list[str]) -> None:
             else:
                 for hidden_text in hidden_texts:
                     assert hidden_text not in text, f"{user.username} finds {hidden_text!r} with {path}"
+            for secret in masked:
+                for hidden_text in secret.texts:
+                    assert hidden_text not in text, (
+                        f"{user.username} ({user.role}) sees 保密项目 text {hidden_text!r} on {path}: "
+                        f"…{_around(text, hidden_text)}…")
             if path == "/projects/?q=qzm":
                 for name in own_projects:  # positive control: the user's own zones' projects are listed
                     assert name in text, f"{user.username} does not see own project {name!r}"
+            if path == "/projects/":  # masked rows keep their place (the list has at most 20 here)
+                assert text.count('data-masked="project"') == len(masked), f"{user.username}: masked rows"
+                STATS["masked rows"] += len(masked)
+
+
+def _in_full(user, secret: Confidential) -> bool:
+    """The rule, restated for the test: the owner, the zone's chiefs (and the admin, never checked here)."""
+    return user.id == secret.owner_id or (user.role == "chief" and secret.zone_id in user.zone_ids)
 
 
 def _around(text: str, marker: str) -> str:
