@@ -97,6 +97,7 @@ class StageChange:
     set_dates: dict[str, date] = field(default_factory=dict)  # date column → value
     cleared_dates: dict[str, date] = field(default_factory=dict)  # date column → the value it had
     contract_investment: Decimal | None = None  # set at a first signing
+    clears_contract: bool = False  # back before 签约: the signing and its 协议投资额 are undone
 
     @property
     def verb(self) -> str:
@@ -107,6 +108,8 @@ class StageChange:
         text = f"项目已{self.verb}“{self.to_stage}”"
         if self.cleared_dates:
             text += "，已清除" + "、".join(_stage_of_column(c) + "日期" for c in self.cleared_dates)
+        if self.clears_contract:
+            text += "和协议投资额"
         return text
 
 
@@ -172,7 +175,8 @@ def plan_change(facts: ProjectFacts, to_stage: str, *, today: date, note: str = 
                         raise LifecycleError(
                             f"{to_stage}日期 {day.isoformat()} 不能早于{stage}日期 {latest.isoformat()}", "on_date")
                 set_dates[MILESTONE_COLUMNS[to_stage]] = day
-    return StageChange(from_stage, to_stage, how, set_dates, cleared, amount)
+    clears_contract = MILESTONE_COLUMNS[SIGNED] in cleared and facts.contract_investment is not None
+    return StageChange(from_stage, to_stage, how, set_dates, cleared, amount, clears_contract)
 
 
 def reached(stage: str, stage_now: str, dates: Mapping[str, date | None], as_of: date | None = None) -> bool:

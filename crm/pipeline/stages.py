@@ -67,6 +67,9 @@ def apply_stage_change(actor, project: Project, change: lifecycle.StageChange, n
         setattr(project, column, None)
     for column, day in change.set_dates.items():
         setattr(project, column, day)
+    if change.clears_contract:
+        note = f"{note}（原协议投资额 {project.contract_investment} 万元）" if note else f"原协议投资额 {project.contract_investment} 万元"
+        project.contract_investment = None
     if change.contract_investment is not None:
         project.contract_investment = change.contract_investment
     project.stage = change.to_stage

@@ -104,3 +104,12 @@ def test_agreed_dates_are_checked_from_the_signing_date_on(world, signed_a):
     assert refused.value.field == "due_started"
     assert refused.value.message == (f"约定开工日期（{(signed_a.signed_date - timedelta(days=1)).isoformat()}）"
                                      f"不能早于签约日期（{signed_a.signed_date.isoformat()}）")
+
+
+def test_back_before_signing_undoes_the_contract_amount_too(world):
+    """Found by the property test's round trip: a project back at 洽谈 kept its 协议投资额, which the
+    ledger import refuses on an unsigned row, so the exported ledger could not be imported."""
+    project = sign(world.officer_a, world.project_a, days_ago=10, amount=Decimal("8000"))
+    event = change_stage(world.officer_a, project, "洽谈", note="协议作废")
+    assert project.signed_date is None and project.contract_investment is None
+    assert "8000" in event.note

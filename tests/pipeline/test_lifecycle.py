@@ -39,7 +39,8 @@ def test_a_rollback_clears_the_dates_past_the_new_stage():
     assert change.cleared_dates == {"registered_date": date(2026, 10, 1)} and change.direction == "退回"
     assert "已退回到“签约”" in change.message() and "注册日期" in change.message()
     back = plan_change(project, "洽谈", today=TODAY, note="协议作废")
-    assert set(back.cleared_dates) == {"signed_date", "registered_date"}
+    assert set(back.cleared_dates) == {"signed_date", "registered_date"} and back.clears_contract
+    assert "协议投资额" in back.message() and not change.clears_contract
 
 
 def test_a_rollback_needs_a_reason_and_keeps_money_tied_to_its_signing():
