@@ -1,15 +1,37 @@
 """Settings per environment, read from environment variables.
 
-Secrets never live in the repository: production refuses to start without its own SECRET_KEY.
+Secrets never live in the repository: production refuses to start without its own SECRET_KEY, and a
+development machine (``make run``) makes a random one under instance/ on its first run and reuses it.
 """
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-DEFAULT_SECRET_KEY = "dev-only-not-secret"
+# Signs nothing outside the test suite: development reads instance/secret_key, production refuses it.
+DEFAULT_SECRET_KEY = "testing-only-not-secret"
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """This machine's own random key, made on first use (readable by its owner only) and reused."""
+    path = instance_dir / SECRET_KEY_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key)
+    return key
 
 
 def _env_int(name: str, default: int) -> int:
@@ -68,12 +90,21 @@ class Config:
     TESTING = False
 
     @staticmethod
+    def complete(config, instance_dir: Path) -> None:
+        """Fill in what the environment left out and this kind of machine can make itself."""
+
+    @staticmethod
     def validate(config) -> None:
         """Refuse settings that are unsafe for this environment."""
 
 
 class DevelopmentConfig(Config):
     DEBUG = _env_bool("FLASK_DEBUG", False)
+
+    @staticmethod
+    def complete(config, instance_dir: Path) -> None:
+        if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+            config["SECRET_KEY"] = instance_secret_key(instance_dir)
 
 
 class TestingConfig(Config):

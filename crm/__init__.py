@@ -41,6 +41,7 @@ def create_app(config_name: str = "development", overrides: dict[str, Any] | Non
     config_class = CONFIGS[config_name]
     app.config.from_object(config_class)
     app.config.update(overrides or {})
+    config_class.complete(app.config, INSTANCE_DIR)
     config_class.validate(app.config)
     INSTANCE_DIR.mkdir(exist_ok=True)
 

@@ -101,3 +101,34 @@ def test_production_times_out_sessions_and_throttles_sign_in():
     assert not isinstance(app.wsgi_app, ProxyFix)  # X-Forwarded-For is trusted only when configured
     behind_nginx = production(PROXY_FIX_X_FOR=1, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
     assert isinstance(behind_nginx.wsgi_app, ProxyFix)
+
+
+@pytest.mark.no_db
+def test_a_development_machine_makes_its_own_secret_key_once(tmp_path):
+    """`make run` signed sessions with a public constant: a forged admin cookie opened /admin/users."""
+    from config import instance_secret_key
+
+    first = instance_secret_key(tmp_path)
+    assert len(first) == 64 and first != DEFAULT_SECRET_KEY
+    assert instance_secret_key(tmp_path) == first  # reused on the next run
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert instance_secret_key(tmp_path / "other") != first  # every machine its own
+
+
+@pytest.mark.no_db
+def test_a_cookie_signed_with_the_public_constant_opens_nothing_in_development(tmp_path, monkeypatch):
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature
+
+    import crm
+    from crm import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(crm, "INSTANCE_DIR", tmp_path)
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
+    forger = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": DEFAULT_SECRET_KEY})
+    forged = SecureCookieSessionInterface().get_signing_serializer(forger).dumps({"_user_id": "1:1", "_fresh": True})
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    with pytest.raises(BadSignature):
+        serializer.loads(forged)
