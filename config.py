@@ -5,6 +5,7 @@ development machine (``make run``) makes a random one under instance/ on its fir
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -16,15 +17,15 @@ DEFAULT_SECRET_KEY = "testing-only-not-secret"
 SECRET_KEY_FILE = "secret_key"
 
 
-def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR, name: str = SECRET_KEY_FILE, make=None) -> str:
     """This machine's own random key, made on first use (readable by its owner only) and reused."""
-    path = instance_dir / SECRET_KEY_FILE
+    path = instance_dir / name
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         pass
     instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
+    key = make() if make else secrets.token_hex(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
@@ -81,6 +82,8 @@ class Config:
     # Two-factor sign-in: the city admin must enrol when this is on (or when any zone requires it).
     REQUIRE_2FA_ADMIN = _env_bool("REQUIRE_2FA_ADMIN", False)
     TOTP_ISSUER = "链招"
+    # Fernet keys that encrypt the stored TOTP secrets, comma-separated, the first one encrypting.
+    TOTP_ENCRYPTION_KEYS = os.environ.get("TOTP_ENCRYPTION_KEYS", "")
     PAGE_SIZE = 50
     STALE_LEAD_DAYS = 30
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (ledgers); a larger request is a 413
@@ -105,6 +108,11 @@ class DevelopmentConfig(Config):
     def complete(config, instance_dir: Path) -> None:
         if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
             config["SECRET_KEY"] = instance_secret_key(instance_dir)
+        if not config.get("TOTP_ENCRYPTION_KEYS"):
+            from cryptography.fernet import Fernet
+
+            config["TOTP_ENCRYPTION_KEYS"] = instance_secret_key(
+                instance_dir, "totp_key", lambda: Fernet.generate_key().decode("ascii"))
 
 
 class TestingConfig(Config):
@@ -115,6 +123,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RECOVERY_CODE_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = "localhost"
+    # A key of this test process's own (Fernet keys are urlsafe base64 of 32 random bytes).
+    TOTP_ENCRYPTION_KEYS = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     # The suite's own counters, whatever the environment says.
     RATELIMIT_STORAGE_URI = "memory://"
     PROXY_FIX_X_FOR = 0
@@ -135,6 +145,8 @@ class ProductionConfig(Config):
         secret = config.get("SECRET_KEY") or ""
         if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if not config.get("TOTP_ENCRYPTION_KEYS"):
+            problems.append("TOTP_ENCRYPTION_KEYS must be set (Fernet keys encrypting the two-factor secrets)")
         if config.get("DEBUG"):
             problems.append("debug must be off in production")
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not config.get("ALLOW_SQLITE"):

@@ -29,6 +29,28 @@ def register(app: Flask) -> None:
     app.cli.add_command(ledger_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(rotate_totp_keys)
+
+
+@click.command("rotate-totp-keys")
+@with_appcontext
+def rotate_totp_keys() -> None:
+    """Re-encrypt every stored two-factor secret with the first of TOTP_ENCRYPTION_KEYS."""
+    from sqlalchemy import text
+
+    from crm.accounts import crypto
+
+    cipher = crypto.cipher()
+    rows = db.session.execute(text("SELECT id, totp_secret, totp_pending_secret FROM users")).all()
+    rotated = 0
+    for user_id, *tokens in rows:
+        values = [cipher.rotate(t.encode("ascii")).decode("ascii") if t else None for t in tokens]
+        if any(tokens):
+            db.session.execute(text("UPDATE users SET totp_secret = :a, totp_pending_secret = :b WHERE id = :id"),
+                               {"a": values[0], "b": values[1], "id": user_id})
+            rotated += 1
+    db.session.commit()
+    click.echo(f"已用新密钥重新加密 {rotated} 个账号的两步验证密钥")
 
 
 @click.command("create-admin")

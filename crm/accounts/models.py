@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.accounts.crypto import EncryptedString
 from crm.db import TimestampMixin
 from crm.extensions import db
 from crm.accounts.zones import Zone
@@ -47,8 +48,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Two-factor sign-in (TOTP, RFC 6238). The pending secret waits for its first code; the last
     # time-step used refuses a replay of the same code; recovery codes are kept only as hashes.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Secrets are stored encrypted with TOTP_ENCRYPTION_KEYS (crm/accounts/crypto.py).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255), default=None)
+    totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedString(255), default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON, default=None)

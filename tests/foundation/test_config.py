@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import DEFAULT_SECRET_KEY
+from crm.accounts.crypto import new_key
 from crm import create_app
 
 pytestmark = pytest.mark.no_db
@@ -15,7 +16,8 @@ PG_URL = "postgresql+psycopg://lianzhao@db.invalid:5432/lianzhao"
 
 
 def production(**overrides):
-    settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": PG_URL, "DEBUG": False, "ALLOW_SQLITE": False}
+    settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": PG_URL, "DEBUG": False, "ALLOW_SQLITE": False,
+                "TOTP_ENCRYPTION_KEYS": new_key()}
     settings.update(overrides)
     return create_app("production", settings)
 
@@ -24,6 +26,7 @@ def production(**overrides):
     ("overrides", "reason"),
     [
         ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"TOTP_ENCRYPTION_KEYS": ""}, "TOTP_ENCRYPTION_KEYS"),
         ({"SECRET_KEY": "s" * 31}, "SECRET_KEY"),
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": None}, "SECRET_KEY"),
@@ -31,7 +34,8 @@ def production(**overrides):
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///instance/prod.db"}, "PostgreSQL"),
         ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "PostgreSQL"),
     ],
-    ids=["default-secret", "short-secret", "empty-secret", "no-secret", "debug", "sqlite-file", "sqlite-memory"],
+    ids=["default-secret", "no-totp-key", "short-secret", "empty-secret", "no-secret", "debug", "sqlite-file",
+         "sqlite-memory"],
 )
 def test_production_refuses_unsafe_settings(overrides, reason):
     with pytest.raises(RuntimeError, match=reason):

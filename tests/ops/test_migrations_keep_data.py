@@ -70,3 +70,27 @@ def test_seeded_database_survives_each_downgrade_and_upgrade(scratch_database_ur
             # with its default, which is what the seeded rows held).
             assert back[table] == at_head[table], table
         db.engine.dispose()
+
+
+def test_existing_totp_secrets_are_encrypted_by_the_migration_and_back(scratch_database_url):
+    from sqlalchemy import text
+
+    from crm.accounts import crypto
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": scratch_database_url})
+    with app.app_context():
+        upgrade(revision="b1c2d3e4f5a6")  # before the secrets were encrypted
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (username, display_name, password_hash, role, active, "
+                              "session_version, must_change_password, totp_secret, created_at, updated_at) "
+                              "VALUES ('enrolled', '已启用', 'x', 'officer', :yes, 1, :no, 'JBSWY3DPEHPK3PXP', "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"yes": True, "no": False})
+        upgrade()
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT totp_secret FROM users WHERE username = 'enrolled'")).scalar_one()
+        assert stored != "JBSWY3DPEHPK3PXP" and crypto.decrypt(stored) == "JBSWY3DPEHPK3PXP"
+        downgrade(revision="b1c2d3e4f5a6")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT totp_secret FROM users WHERE username = 'enrolled'")).scalar_one() \
+                == "JBSWY3DPEHPK3PXP"
+        db.engine.dispose()
