@@ -12,6 +12,7 @@ funds entry or a capital increase of such a project is masked with it (``linked_
 from __future__ import annotations
 
 from functools import wraps
+from typing import NamedTuple
 
 from flask import abort
 from flask_login import current_user
@@ -163,3 +164,64 @@ TEMPLATE_FILTERS = {
     "if_in_full": lambda value, project, hidden=None: if_in_full(_current(), project, value, hidden),
 }
 TEMPLATE_TESTS = {"in_full": lambda project: sees_in_full(_current(), project)}
+
+
+# ----- the policy for what zones share: the enterprise library ----------------------------------
+# One place decides who may change a shared enterprise; the form, the import, the mapping page and the
+# CLI ask it. Each refusal is a Chinese reason, shown beside the field it concerns.
+WRITER_ROLES = ("officer", "chief", "admin")
+
+
+class Refusal(NamedTuple):
+    message: str
+    field: str | None = None
+
+
+def _writer(actor) -> bool:
+    return getattr(actor, "role", None) in WRITER_ROLES
+
+
+def library_refusal(actor, action: str, enterprise, *, to_zone_id: int | None = None,
+                    working_zone_ids=()) -> Refusal | None:
+    """Why ``actor`` may not do ``action`` to ``enterprise``, or None when it may.
+
+    - ``edit``: a target (no zone) or a firm local to one of the actor's zones; another zone's local
+      firm is read-only to it.
+    - ``rehome`` (to ``to_zone_id``): making a target local to one's own zone; moving a firm local
+      elsewhere, or back to target, is the admin's alone.
+    - ``map``: segment mappings and 链主 marks of a local firm belong to its zone (and the admin).
+    - ``delete``: a chief's, for a firm no other zone works on (``working_zone_ids``: zones with an
+      active project or an open next step on it); the admin's always, after seeing who works on it.
+    """
+    if getattr(actor, "role", None) == "admin":
+        return None
+    if not _writer(actor):
+        return Refusal("只读账号不能修改企业库")
+    own = set(writable_zone_ids(actor) or ())
+    local_elsewhere = enterprise.zone_id is not None and enterprise.zone_id not in own
+    if action in {"edit", "map"}:
+        if local_elsewhere:
+            what = "企业信息" if action == "edit" else "产业链环节和链主标记"
+            return Refusal(f"该企业是其他园区的在园企业，其{what}只能由所在园区或市投促中心修改",
+                           "zone_id" if action == "edit" else "segment_ids")
+        return None
+    if action == "rehome":
+        if to_zone_id == enterprise.zone_id:
+            return None
+        if enterprise.zone_id is None and to_zone_id in own:
+            return None
+        return Refusal("只能把外地目标企业登记为本园区的在园企业；变更其他在园企业的所在园区或改回目标企业，"
+                       "请联系市投促中心", "zone_id")
+    if action == "delete":
+        if actor.role != "chief" or local_elsewhere:
+            return Refusal("只有本园区负责人可以删除本园区在园企业或外地目标企业")
+        others = sorted(set(working_zone_ids) - own)
+        if others:
+            return Refusal("其他园区正在跟进该企业（有在办项目或待办下一步），不能删除；如需删除请联系市投促中心")
+        return None
+    raise ValueError(f"unknown library action {action!r}")
+
+
+def can(actor, action: str, record, **context) -> bool:
+    """The policy as a yes/no, for templates and lists."""
+    return library_refusal(actor, action, record, **context) is None

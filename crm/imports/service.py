@@ -48,7 +48,7 @@ from crm.pipeline.lifecycle import (LEAD, LifecycleError, MILESTONE_COLUMNS, MIL
                                     is_signed_stage)
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, in_full_condition, scope, writable_zone_ids
+from crm.permissions import can_write_zone, in_full_condition, library_refusal, scope, writable_zone_ids
 from crm.library.service import create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
@@ -496,11 +496,18 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
                          f"与第 {seen_target[existing.id]} 行对应同一家已有企业“{existing.name}”，请合并为一行", name)
             continue
         seen_target[existing.id] = row.number
-        if is_local and existing.zone_id and existing.zone_id != zone.id:
-            plan.problem(row.number, row.column("local", "enterprises"),
-                         f"该企业已是“{existing.zone.name}”的在园企业，不能登记为本园区在园企业", v.get("local"))
-            continue
+        if is_local and existing.zone_id != zone.id:
+            refusal = library_refusal(actor, "rehome", existing, to_zone_id=zone.id)
+            if refusal:
+                where = f"已是“{existing.zone.name}”的在园企业" if existing.zone_id else "是目标企业"
+                plan.problem(row.number, row.column("local", "enterprises"),
+                             f"该企业{where}：{refusal.message}", v.get("local"))
+                continue
         changes = _enterprise_changes(existing, data, name, uscc, zone.id if is_local else None)
+        refusal = library_refusal(actor, "edit", existing) if changes else None
+        if refusal:
+            plan.problem(row.number, row.column("name", "enterprises"), refusal.message, name)
+            continue
         detail = _matched_text(existing, how, name)
         if changes:
             detail += "；更新：" + "、".join(labels.get(f, f) for f in changes if f in labels or f == "uscc")

@@ -15,7 +15,7 @@ from chains.suggest import suggest_segments
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Enterprise
-from crm.permissions import can_write_zone
+from crm.permissions import can_write_zone, library_refusal
 from crm.errors import ServiceError
 
 
@@ -73,6 +73,9 @@ def set_enterprise_segments(
     enterprise's own zone (or the admin): it changes that zone's chain analysis.
     Returns counts of mappings added, changed and removed.
     """
+    refusal = library_refusal(actor, "map", enterprise)
+    if refusal:
+        raise ServiceError(refusal.message, field=refusal.field)
     wanted, primary, leaders = set(segment_ids), set(primary_ids), set(leader_ids)
     if not wanted:  # every row unticked: a radio button cannot be cleared, so its value means nothing
         primary, leaders = set(), set()

@@ -11,6 +11,9 @@ from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Contact, Enterprise
 from crm.errors import check_version, ServiceError
 from crm.library.names import clean_uscc, normalize_name, pinyin_keys
+from crm.permissions import library_refusal
+from crm.pipeline.lifecycle import DROPPED  # a pure rule module: any feature may read it
+from crm.records import soft_delete
 
 EDITABLE_FIELDS = (
     "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",
@@ -56,8 +59,15 @@ def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
     _refresh_search_keys(enterprise)
 
 
+def _refuse(refusal) -> None:
+    if refusal is not None:
+        raise ServiceError(refusal.message, field=refusal.field)
+
+
 def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
     enterprise = Enterprise(created_by_id=getattr(actor, "id", None))
+    if data.get("zone_id"):  # a new firm local to a zone: as making a target local (the policy decides)
+        _refuse(library_refusal(actor, "rehome", enterprise, to_zone_id=data["zone_id"]))
     _apply(enterprise, data)
     db.session.add(enterprise)
     db.session.flush()
@@ -66,6 +76,9 @@ def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
 
 def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], version=None) -> Enterprise:
     check_version(enterprise, version)
+    _refuse(library_refusal(actor, "edit", enterprise))
+    if "zone_id" in data and (data["zone_id"] or None) != enterprise.zone_id:
+        _refuse(library_refusal(actor, "rehome", enterprise, to_zone_id=data["zone_id"] or None))
     _apply(enterprise, data)
     db.session.flush()
     return enterprise
@@ -78,6 +91,29 @@ SORTS = {
     "revenue": Enterprise.annual_revenue,
     "updated": Enterprise.updated_at,
 }
+
+
+def zones_working_on(enterprise: Enterprise) -> list[int]:
+    """Zones with an active project (not 终止) or an open next step on the enterprise.
+
+    The pipeline's and visits' tables hang off enterprises; reading them by name keeps the library from
+    importing the features above it.
+    """
+    projects, visits = db.metadata.tables["projects"], db.metadata.tables["visits"]
+    active = select(projects.c.zone_id).where(projects.c.enterprise_id == enterprise.id,
+                                              projects.c.deleted_at.is_(None), projects.c.stage != DROPPED)
+    open_steps = select(visits.c.zone_id).where(visits.c.enterprise_id == enterprise.id,
+                                                visits.c.deleted_at.is_(None), visits.c.next_step != "",
+                                                visits.c.next_step_done_at.is_(None))
+    return sorted(set(db.session.scalars(active.union(open_steps))))
+
+
+def delete_enterprise(actor, enterprise: Enterprise) -> list[int]:
+    """Soft-delete the enterprise if the policy allows; returns the zones that were working on it."""
+    working = zones_working_on(enterprise)
+    _refuse(library_refusal(actor, "delete", enterprise, working_zone_ids=working))
+    soft_delete(actor, enterprise)
+    return working
 
 
 def search_condition(q: str):

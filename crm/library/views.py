@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from crm.library.forms import ContactForm, EnterpriseForm, MergeForm
 from crm.extensions import db
+from crm.accounts.zones import Zone
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
 from crm.audit.models import AuditEntry
@@ -12,7 +13,7 @@ from crm.catalog.models import EnterpriseSegment
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 from crm.library.models import ENTERPRISE_TAGS
-from crm.permissions import (in_full_condition, linked_in_full_condition, role_required, scope, visible_zone_ids,
+from crm.permissions import (can, in_full_condition, linked_in_full_condition, role_required, scope, visible_zone_ids,
                              writer_required)
 from crm.pipeline.first_report import holds_elsewhere
 from crm.forms import DeleteForm
@@ -116,7 +117,15 @@ def detail(enterprise_id):
         "enterprises/detail.html", enterprise=enterprise, projects=projects, visits=visits,
         segments=segments, history=history, merges=merges, delete_form=DeleteForm(),
         contact_form=ContactForm(), holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
+        working_zones=_working_zone_names(enterprise) if current_user.role == "admin" else [],
+        may_edit=can(current_user, "edit", enterprise), may_delete=can(current_user, "delete", enterprise),
     )
+
+
+def _working_zone_names(enterprise) -> list[str]:
+    """For the admin, before deleting: the zones with an active project or open next step on the firm."""
+    ids = enterprise_service.zones_working_on(enterprise)
+    return list(db.session.scalars(select(Zone.name).where(Zone.id.in_(ids)).order_by(Zone.id))) if ids else []
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
@@ -150,9 +159,14 @@ def edit(enterprise_id):
 def delete(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     if DeleteForm().validate_on_submit():
-        records.soft_delete(current_user, enterprise)
-        db.session.commit()
+        with saving() as saved:
+            working = enterprise_service.delete_enterprise(current_user, enterprise)
+        if not saved:
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
         flash("企业已删除（管理员可在回收站恢复）", "info")
+        if working:  # only the admin gets here with other zones at work on it: tell them who
+            names = "、".join(db.session.scalars(select(Zone.name).where(Zone.id.in_(working)).order_by(Zone.id)))
+            flash(f"删除时仍在跟进该企业的园区：{names}", "warning")
     return redirect(url_for("enterprises.index"))
 
 

@@ -88,7 +88,7 @@ def test_a_leader_of_another_zone_is_for_that_zone_to_mark(world, login_as):
     battery = segment("AL-FOIL-BATTERY")
     data = {"segment_ids": [battery.id], "primary": [battery.id], "leaders": [battery.id]}
     refused = login_as(world.officer_a).post(f"/chains/mapping/{firm_b.id}", data=data)
-    assert "只能为本园区的在园企业标记或取消链主" in refused.get_data(as_text=True)
+    assert "其他园区的在园企业，其产业链环节和链主标记只能由所在园区或市投促中心修改" in refused.get_data(as_text=True)
     assert _mappings(firm_b) == {}
     assert login_as(world.officer_b).post(f"/chains/mapping/{firm_b.id}", data=data).status_code == 302
     assert _mappings(firm_b) == {"AL-FOIL-BATTERY": (True, True)}

@@ -165,10 +165,10 @@ def test_the_ledger_wrapper_hides_cells_not_values(zone):
     columns = masked(w.viewer_a, NEGOTIATION_COLUMNS)
     shown = {c.header: c.shown(w.secret, c.value(w.secret)) for c in columns}
     assert shown["项目名称"] == MASKED_NAME
-    assert shown["企业名称"] is None and shown["统一社会信用代码"] is None and shown["计划投资(万元)"] is None
+    assert shown["企业名称"] is None and shown["统一社会信用代码"] is None and shown["计划投资额（万元）"] is None
     assert (shown["园区"], shown["阶段"], shown["负责人"]) == ("甲园区", "线索", w.officer_a.display_name)
     # The column's own value (what the totals add) is untouched.
-    assert next(c for c in columns if c.header == "计划投资(万元)").value(w.secret) == Decimal(500)
+    assert next(c for c in columns if c.header == "计划投资额（万元）").value(w.secret) == Decimal(500)
     full = masked(w.chief_a, NEGOTIATION_COLUMNS)
     assert {c.header: c.shown(w.secret, c.value(w.secret)) for c in full}["项目名称"] == "星河保密扩产项目"
 
@@ -183,9 +183,9 @@ def test_the_ledger_total_includes_the_masked_amount(zone):
     sheet = load_workbook(io.BytesIO(out.getvalue()))["在谈项目"]
     rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
     header = rows[2]
-    amounts = [r[header.index("计划投资(万元)")] for r in rows[3:-1]]
+    amounts = [r[header.index("计划投资额（万元）")] for r in rows[3:-1]]
     assert sorted(amounts, key=lambda a: a or 0) == [None, 1000]
-    assert rows[-1][header.index("计划投资(万元)")] == 1500
+    assert rows[-1][header.index("计划投资额（万元）")] == 1500
     assert MASKED_NAME in [r[header.index("项目名称")] for r in rows[3:-1]]
 
 
