@@ -37,6 +37,10 @@ HOSTILE = (
     "-1", "0", "1e309", "-1e309", "NaN", "inf", "99999999999999999999999999", "1" * 400, "-0.000001",
     "2026-02-30", "0000-00-00", "9999-12-31", "2026-13-01", "31/12/2026", "1900-01-01", "2100-01-01T00:00",
     "true", "null", "[]", "{}", "{{7*7}}", "${7*7}", "../../etc/passwd", "长" * 600, "x" * 70_000,
+    # The classes the review found making server errors: NaN and its signalling twin, Unicode digits,
+    # ids past BIGINT, 400-digit numbers, months of no real year, tokens of the wrong shape.
+    "sNaN", "-sNaN", "Infinity", "²", "①", "١٢", str(2**63), str(2**64), "9" * 400, "9999-12", "0000-01",
+    "A" * 80,
 )
 VALID = {
     "name": "测试名称", "kind": "上门拜访", "visit_date": date.today().isoformat(), "summary": "洽谈内容",
