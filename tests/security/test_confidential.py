@@ -224,7 +224,7 @@ def test_the_ledger_keeps_masked_rows_in_place_and_in_the_totals(secret, client,
     row = next(r for r in signed[3:-1] if r[header.index("项目名称")] == MASKED_NAME)
     kept = {h: v for h, v in zip(header, row) if v not in (None, "")}
     assert set(kept) == {"园区", "项目名称", "阶段", "签约日期", "来源", "负责人"}
-    total = signed[-1][header.index("协议投资额(万元)")]
+    total = signed[-1][header.index("协议投资额（万元）")]
     assert Decimal(str(total)) == Decimal("88654.32")  # 1000 + the masked 87654.32
     visits = masked["本月走访"]
     visit = next(r for r in visits[3:-1] if MASKED_NAME in r)

@@ -160,11 +160,15 @@ def post_closing(client, path, data):
     return response
 
 
+SLOW_READ_SECONDS = 8
+
+
 @pytest.mark.parametrize("name", WEB_PARAMS)
 def test_the_upload_page_answers_each_file_and_writes_nothing(name, corpus, service_results, world, login_as,
                                                               app, tmp_path, monkeypatch, pytestconfig):
     case, result = BY_NAME[name], service_results["cases"][name]
-    if result["peak_mib"] >= MEMORY_LIMIT_MIB or result["seconds"] > 3:
+    # The time bound leaves room for a loaded 2-core machine (CI runs the suite beside other work).
+    if result["peak_mib"] >= MEMORY_LIMIT_MIB or result["seconds"] > SLOW_READ_SECONDS:
         pytest.fail(f"{name}: not posted in-process — read_table took {result['peak_mib']:.0f} MiB and "
                     f"{result['seconds']:.1f} s on it in the service test")
     uploads = tmp_path / "deep" / "uploads"
