@@ -34,11 +34,11 @@ def already_submitted(user, token: str | None) -> FormSubmission | None:
 
 
 def remember(user, token: str | None, record) -> None:
-    """Tie ``record`` to the form's token. A token this app never issued, or one another user's
-    submission holds, is refused with a Chinese message (what was typed stays in the form)."""
+    """Tie ``record`` to the form's token. A token this app never issued is refused with a Chinese
+    message (what was typed stays in the form); one another user's submission holds is refused at commit."""
     if not token:
         return
-    if not _TOKEN.fullmatch(token) or db.session.get(FormSubmission, token) is not None:
+    if not _TOKEN.fullmatch(token):
         raise ServiceError(STALE_FORM)
     db.session.add(FormSubmission(token=token, user_id=user.id, record_type=type(record).__name__,
                                   record_id=record.id))
@@ -51,7 +51,7 @@ def commit_once(user, token: str | None) -> FormSubmission | None:
     except IntegrityError:
         db.session.rollback()
         existing = already_submitted(user, token)
-        if existing is None:
-            raise
+        if existing is None:  # the token is another user's submission: not a repeat of this one
+            raise ServiceError(STALE_FORM) from None
         return existing
     return None

@@ -1,7 +1,7 @@
 """Parsing and bounding of what users type into URLs and query strings: ids, pages, years, months.
 
 One place, so an impossible value is a 404 (in a path) or an ignored parameter (in a query), never a
-server error: ids of 2^63 and more overflow the databases' BIGINT, Unicode digits such as "²" or "①"
+server error: ids past 2^31 − 1 overflow PostgreSQL's INTEGER keys, Unicode digits such as "²" or "①"
 pass ``str.isdigit()`` but not ``int()``, and years outside 1900–2100 are no year a ledger holds.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # the largest BIGINT on PostgreSQL and INTEGER on SQLite
+MAX_ID = 2**31 - 1  # the largest INTEGER key on PostgreSQL (SQLite's go further; none gets there)
 MAX_PAGE = 100_000
 MIN_YEAR, MAX_YEAR = 1900, 2100
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")

@@ -75,11 +75,11 @@ def new():
         try:
             enterprise = enterprise_service.create_enterprise(current_user, data)
             remember(current_user, form.submission_token.data, enterprise)
+            first = commit_once(current_user, form.submission_token.data)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            first = commit_once(current_user, form.submission_token.data)
             if first:
                 return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
             flash("企业已保存", "success")

@@ -77,11 +77,11 @@ def new():
         try:
             project = project_service.create_project(current_user, enterprise, data)
             remember(current_user, form.submission_token.data, project)
+            first = commit_once(current_user, form.submission_token.data)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            first = commit_once(current_user, form.submission_token.data)
             if first:
                 return redirect(url_for("projects.detail", project_id=first.record_id))
             flash("项目已创建" + ("；该企业已由其他园区首报，已提交市投促中心裁定" if project_service.is_flagged(project) else ""), "success")

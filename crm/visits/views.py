@@ -71,11 +71,11 @@ def new():
         try:
             visit = visit_service.create_visit(current_user, enterprise, data, project=project)
             remember(current_user, form.submission_token.data, visit)
+            first = commit_once(current_user, form.submission_token.data)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error)
         else:
-            first = commit_once(current_user, form.submission_token.data)
             if first:
                 return redirect(url_for("visits.detail", visit_id=first.record_id))
             flash("走访记录已保存", "success")

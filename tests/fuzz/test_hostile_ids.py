@@ -1,7 +1,7 @@
 """Hostile ids, pages, years and months on every GET route, in the path and in the query string.
 
 Routes are discovered from ``app.url_map``, so a new route is covered without being listed. Each path
-argument that is a number gets ids past the databases' BIGINT, Unicode digits and huge numbers; each
+argument that is a number gets ids past the databases' integer keys (2^31 and 2^63), Unicode digits and huge numbers; each
 query string gets the parameters the pages read (zone_id, owner_id, segment_id, page, signed_year,
 year, month, …) with the same values. Nothing may answer 5xx; an impossible id in a path is a 404.
 """
@@ -20,7 +20,7 @@ from tests.fuzz.test_hostile_input import fuzz_env  # noqa: F401 - the shared fi
 
 EXAMPLES = 12
 HOSTILE_NUMBERS = (
-    str(2**63), str(2**63 - 1), str(2**64), "9" * 400, "-1", "0", "²", "①", "١٢", "1e3", "0x10", " 7", "sNaN",
+    str(2**31), str(2**31 - 1), str(2**63), str(2**63 - 1), str(2**64), "9" * 400, "-1", "0", "²", "①", "١٢", "1e3", "0x10", " 7", "sNaN",
     "NaN", "inf", "1.5", "", "9999-12", "0000-01", "2026-13", "2026-00", "10000-01", "99999",
 )
 QUERY_NAMES = ("zone_id", "owner_id", "segment_id", "page", "signed_year", "signed_month", "year", "month",
@@ -41,7 +41,7 @@ INT_ROUTES = [rule for rule in GET_ROUTES if "<int:" in rule]
 def test_an_impossible_id_in_a_path_is_404(rule, fuzz_env):  # noqa: F811
     client = fuzz_env["clients"]["admin"]
     targets = fuzz_env["targets"]
-    for hostile in (str(2**63), str(2**64), "9" * 400, quote("²"), quote("①"), quote("١٢")):
+    for hostile in (str(2**31), str(2**63), str(2**64), "9" * 400, quote("²"), quote("①"), quote("١٢")):
         path = re.sub(r"<int:[^>]+>", hostile, rule)
         path = targets.fill(path) or re.sub(r"<[^>]+>", "x", path)
         STATS["cases"] += 1
