@@ -1,7 +1,8 @@
 """首报首谈: the first zone to register a project for an enterprise holds it; the city admin arbitrates.
 
 Zones learn only *that* an enterprise is held elsewhere, by which zone and since when — never the
-other zone's project details.
+other zone's project details. A ruling binds: the losing project stays 终止 (stages.refuse_if_ruled_out)
+until the admin reopens it here; both sides read the ruling in 我的工作 (ruling_notices).
 """
 from __future__ import annotations
 
@@ -126,13 +127,16 @@ def reopen(actor, conflict: FirstReportConflict, reason: str) -> Project:
     loser = conflict.loser
     if loser.deleted_at is not None:
         raise ServiceError("该项目已删除，请先在回收站恢复")
-    if loser.stage != DROPPED or binding_ruling(loser) is not conflict:
-        raise ServiceError("该项目已不处于裁定终止状态")
+    if loser.stage != DROPPED:
+        raise ServiceError("该项目已不处于终止状态")
     stage = stage_before_termination(loser)
-    conflict.reopened_by_id = actor.id
-    conflict.reopened_at = utcnow()
-    conflict.reopen_reason = reason[:500]
-    db.session.flush()  # the ruling no longer holds the project: the applier lets it leave 终止
+    # Every ruling the project lost is lifted with this one (a holder can lose to two zones): the
+    # project is the admin's to bring back, and each ruling shows the reopening.
+    ruling, now = conflict, utcnow()
+    while ruling is not None:
+        ruling.reopened_by_id, ruling.reopened_at, ruling.reopen_reason = actor.id, now, reason[:500]
+        db.session.flush()  # the ruling no longer holds the project: the applier lets it leave 终止
+        ruling = binding_ruling(loser)
     column = MILESTONE_COLUMNS.get(stage)
     change_stage(actor, loser, stage, note=f"市投促中心重启首报首谈裁定终止的项目：{reason}",
                  on_date=getattr(loser, column) if column else None)

@@ -224,3 +224,18 @@ def test_a_ledger_import_does_not_reopen_the_terminated_project(world):
     assert not plan.ok
     assert any("首报首谈裁定终止" in p.message for p in plan.problems)
     assert world.project_b.stage == "终止"
+
+
+def test_a_holder_that_lost_to_two_zones_is_reopened_once_for_both(world):
+    zone_c = f.make_zone("丙园区")
+    officer_c = f.make_user("officer", [zone_c], username="officer_c")
+    project_c = f.make_project(officer_c, world.enterprise, name="宏达铝材丙园项目")
+    first, second = db.session.scalars(select(FirstReportConflict).order_by(FirstReportConflict.id)).all()
+    assert second.holder_project_id == world.project_a.id
+    decide(world.admin, first, world.project_b.id, "乙园区已谈成用地")
+    decide(world.admin, second, project_c.id, "丙园区条件更优")
+    assert world.project_a.stage == "终止"
+    reopen(world.admin, second, "企业选择甲园区")
+    assert world.project_a.stage == "线索"
+    assert first.reopened_at is not None and second.reopened_at is not None
+    assert first.reopen_reason == second.reopen_reason == "企业选择甲园区"
