@@ -32,6 +32,10 @@ class DecisionForm(BaseForm):
     reason = TextAreaField("裁定理由", validators=[DataRequired("请填写裁定理由"), Length(max=400, message="最多 400 字")])
 
 
+class ReopenForm(BaseForm):
+    reopen_reason = TextAreaField("重启理由", validators=[DataRequired("请填写重启理由"), Length(max=400, message="最多 400 字")])
+
+
 class ConfirmForm(BaseForm):
     """A button that changes something: only the CSRF token."""
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from crm.admin.forms import ConfirmForm, DecisionForm, UserEditForm, UserForm, ZoneTwoFactorForm
+from crm.admin.forms import ConfirmForm, DecisionForm, ReopenForm, UserEditForm, UserForm, ZoneTwoFactorForm
 from crm.accounts.security_log import escape_control
 from crm.accounts.service import create_user, user_named, UserError
 from crm.extensions import db
@@ -19,7 +19,7 @@ from crm.permissions import role_required
 from crm.forms import DeleteForm
 from crm import records
 from crm.errors import ServiceError
-from crm.pipeline.first_report import decide, open_conflicts_query
+from crm.pipeline.first_report import decide, open_conflicts_query, reopen
 from crm.accounts.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
 from crm.views import all_zone_choices, int_filter, list_filters, page_of
 
@@ -182,7 +182,8 @@ def restore(kind, record_id):
 
 @bp.route("/first-reports")
 def first_reports():
-    return render_template("admin/first_reports.html", page=page_of(open_conflicts_query()), form=DecisionForm())
+    return render_template("admin/first_reports.html", page=page_of(open_conflicts_query()), form=DecisionForm(),
+                           reopen_form=ReopenForm())
 
 
 @bp.route("/first-reports/<int:conflict_id>", methods=["POST"])
@@ -198,6 +199,26 @@ def decide_first_report(conflict_id):
         else:
             db.session.commit()
             flash(f"已裁定：{winner.zone.name} 保留该企业，另一园区项目已终止", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("admin.first_reports"))
+
+
+@bp.route("/first-reports/<int:conflict_id>/reopen", methods=["POST"])
+def reopen_first_report(conflict_id):
+    conflict = db.session.get(FirstReportConflict, conflict_id) or abort(404)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            project = reopen(current_user, conflict, form.reopen_reason.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"已重启 {project.zone.name} 的项目，恢复到“{project.stage}”", "success")
     else:
         for errors in form.errors.values():
             for message in errors:

@@ -1,4 +1,5 @@
-"""我的工作: an officer's to-do list — next steps due, stale leads, and their own pipeline."""
+"""我的工作: an officer's to-do list — next steps due, stale leads, their own pipeline, and the first-report
+rulings of the last 30 days on their projects (a chief: on their zone's)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -12,6 +13,7 @@ from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES, PIPELINE_STAGES
 from crm.permissions import scope
+from crm.pipeline.first_report import RULING_NOTICE_DAYS, ruling_notices
 
 UPCOMING_DAYS = 14
 LIST_LIMIT = 100
@@ -35,6 +37,8 @@ def my_work(user: User, today: date | None = None) -> dict:
         "upcoming": upcoming,
         "stale": stale_leads(user, today),
         "pipeline": my_pipeline(user),
+        "rulings": ruling_notices(user),
+        "ruling_days": RULING_NOTICE_DAYS,
         "today": today,
         "upcoming_days": UPCOMING_DAYS,
     }

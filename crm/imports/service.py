@@ -43,7 +43,7 @@ from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.library.models import ENTERPRISE_TAGS
-from crm.pipeline.lifecycle import (LEAD, LifecycleError, MILESTONE_COLUMNS, MILESTONE_STAGES, plan_change,
+from crm.pipeline.lifecycle import (DROPPED, LEAD, LifecycleError, MILESTONE_COLUMNS, MILESTONE_STAGES, plan_change,
                                     ProjectFacts, SIDE_STAGES, SIGNED, stage_index, StageChange, STAGES, direction,
                                     is_signed_stage)
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
@@ -56,7 +56,7 @@ from crm.imports.reading import parse_name_list
 from crm.imports.segments import restore_segments, segment_codes, SegmentMatcher
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import create_project, update_project
-from crm.pipeline.stages import apply_stage_change
+from crm.pipeline.stages import apply_stage_change, refuse_if_ruled_out
 from crm.visits.service import create_visit
 
 KINDS = ("enterprises", "projects", "visits")
@@ -685,6 +685,12 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
         project = existing_projects.get((ref.enterprise_id, name)) if ref.enterprise_id else None
         steps, notes = _stage_steps(plan, row, project, note=_stage_note(filename, v.get("stage_note")),
                                     single_investment=single_investment)
+        if project is not None and steps and project.stage == DROPPED:
+            try:  # a first-report ruling binds: the import does not reopen the losing project either
+                refuse_if_ruled_out(actor, project)
+            except ServiceError as refused:
+                plan.problem(row.number, row.column("stage", "projects"), refused.message, row.cells.get("stage"))
+                continue
         segments = matcher.segments_for(plan, row, ref)  # reports its own problems
         if steps is None or segments is False:
             continue

@@ -109,8 +109,24 @@ class FirstReportConflict(TimestampMixin, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # The admin may reopen the losing project (the ruling then no longer holds it at 终止): who, when, why.
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None]
+    reopen_reason: Mapped[str] = mapped_column(String(500), default="")
 
     enterprise = relationship("Enterprise", lazy="joined")
     holder = relationship("Project", foreign_keys=[holder_project_id], lazy="joined")
     challenger = relationship("Project", foreign_keys=[challenger_project_id], lazy="joined")
-    decided_by = relationship("User", lazy="joined")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="joined")
+    reopened_by = relationship("User", foreign_keys=[reopened_by_id], lazy="joined")
+
+    @property
+    def winner(self) -> Project | None:
+        return {self.holder_project_id: self.holder, self.challenger_project_id: self.challenger}.get(
+            self.winner_project_id)
+
+    @property
+    def loser(self) -> Project | None:
+        if self.winner_project_id is None:
+            return None
+        return self.challenger if self.winner_project_id == self.holder_project_id else self.holder

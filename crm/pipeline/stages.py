@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from crm.db import utcnow
 from crm.errors import ServiceError, check_version
 from crm.extensions import db
+from crm.formatting import local_datetime
 from crm.pipeline import lifecycle
-from crm.pipeline.lifecycle import MILESTONE_COLUMNS, SIDE_STAGES
-from crm.pipeline.models import Project, StageEvent
+from crm.pipeline.lifecycle import DROPPED, MILESTONE_COLUMNS, SIDE_STAGES
+from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 
 
 def has_money_recorded(project: Project) -> bool:
@@ -62,6 +63,8 @@ def apply_stage_change(actor, project: Project, change: lifecycle.StageChange, n
     The plan was made against the project as it stands, in this transaction."""
     if project.stage != change.from_stage:
         raise ServiceError(f"项目“{project.name}”的阶段已变为“{project.stage}”，请刷新后重试", field="stage")
+    if change.from_stage == DROPPED:
+        refuse_if_ruled_out(actor, project)
     note = (note or "").strip()
     for column in change.cleared_dates:
         setattr(project, column, None)
@@ -84,6 +87,38 @@ def apply_stage_change(actor, project: Project, change: lifecycle.StageChange, n
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def binding_ruling(project: Project) -> FirstReportConflict | None:
+    """The first-report ruling this project lost and the admin has not reopened, if any.
+
+    It lives here, beside the one applier of stage changes, so that every path out of 终止 (stage
+    form, board, import, revert) meets it; first_report.py (which applies rulings through this
+    module) asks it too.
+    """
+    if project.id is None:
+        return None
+    return db.session.scalars(
+        select(FirstReportConflict)
+        .where(FirstReportConflict.status == "decided", FirstReportConflict.reopened_at.is_(None),
+               or_(FirstReportConflict.holder_project_id == project.id,
+                   FirstReportConflict.challenger_project_id == project.id),
+               FirstReportConflict.winner_project_id != project.id)
+        .order_by(FirstReportConflict.decided_at.desc(), FirstReportConflict.id.desc())
+        .limit(1)
+    ).first()
+
+
+def refuse_if_ruled_out(actor, project: Project) -> None:
+    """A first-report ruling binds: the losing project stays 终止 until the admin reopens it from the
+    ruling page (with a reason, recorded on the ruling)."""
+    ruling = binding_ruling(project)
+    if ruling is None:
+        return
+    when = local_datetime(ruling.decided_at)[:10]
+    if getattr(actor, "role", None) == "admin":
+        raise ServiceError(f"该项目已由首报首谈裁定终止（{when}），请在“首报首谈裁定”页面填写理由后重启", field="stage")
+    raise ServiceError(f"该项目已由市投促中心首报首谈裁定终止（{when}），如需重启请联系市投促中心", field="stage")
 
 
 def _cleared_by_stage(change: lifecycle.StageChange):

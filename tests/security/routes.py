@@ -120,6 +120,21 @@ class Targets:
         return db.session.scalars(select(FirstReportConflict).order_by(FirstReportConflict.id)).first()
 
     @cached_property
+    def ruled_conflict(self):
+        """A firm both zones registered, ruled for zone A: zone B's project was terminated by the ruling."""
+        from crm.pipeline.first_report import decide
+        from crm.pipeline.models import FirstReportConflict
+
+        firm = f.make_enterprise(self.world.admin, name="矩阵裁定企业有限公司")
+        kept = f.make_project(self.world.officer_a, firm, name="矩阵裁定甲园项目")
+        f.make_project(self.world.officer_b, firm, name="矩阵裁定乙园项目")
+        conflict = db.session.scalars(select(FirstReportConflict).where(
+            FirstReportConflict.enterprise_id == firm.id)).one()
+        decide(self.world.admin, conflict, kept.id, "甲园区首报在先")
+        db.session.commit()
+        return conflict
+
+    @cached_property
     def merge(self):
         from crm.admin.merges import merge_enterprises
 
@@ -209,6 +224,8 @@ class Targets:
             values["batch"] = self.batches[own].id
         if "{conflict}" in template:
             values["conflict"] = self.conflict.id
+        if "{ruled_conflict}" in template:
+            values["ruled_conflict"] = self.ruled_conflict.id
         if "{merge}" in template:
             values["merge"] = self.merge.id
         if "{link}" in template:
@@ -260,6 +277,8 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         return {"require_2fa_privileged": ""}
     if endpoint == "admin.decide_first_report":
         return {"winner": w.project_a.id, "reason": "甲园区首报在先"}
+    if endpoint == "admin.reopen_first_report":
+        return {"reopen_reason": "裁定后双方协商重启"}
     if endpoint == "chains.mapping_page":
         segment = t.segments[0].id
         return {"segment_ids": [segment], "primary": [segment]}

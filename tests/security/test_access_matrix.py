@@ -74,6 +74,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "admin.restore": ("/admin/trash/project/{deleted_project}/restore", {"POST": zoned(ADMIN_POST, ADMIN_POST)}),
     "admin.first_reports": ("/admin/first-reports", {"GET": any_(ADMIN_GET)}),
     "admin.decide_first_report": ("/admin/first-reports/{conflict}", {"POST": any_(ADMIN_POST)}),
+    "admin.reopen_first_report": ("/admin/first-reports/{ruled_conflict}/reopen", {"POST": any_(ADMIN_POST)}),
     # --- chains: read by everyone, for their own zone(s); edited by the admin ------------------
     "chains.index": ("/chains/?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.map": ("/chains/{chain}?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
