@@ -33,7 +33,7 @@ class CrmFlask(Flask):
     def dispatch_request(self):
         """The view; if its writes met a lock that did not clear in time, the view again in busy mode
         (crm/busy.py), which shows the posted form again with "系统繁忙，请稍后重试"."""
-        flashes = list(session.get("_flashes", []))
+        flashes = list(session.get("_flashes", [])) if request.method == "POST" else []
         try:
             return super().dispatch_request()
         except OperationalError as error:

@@ -56,6 +56,23 @@ def test_edit_form_whose_commit_meets_a_lock_is_shown_again(world, login_as, com
     assert db.session.get(Visit, visit.id).summary == "甲园走访"  # the flushed change was rolled back
 
 
+def test_what_the_refused_attempt_flashed_is_not_shown(world, login_as, monkeypatch):
+    from flask import flash
+
+    def saved_then_locked(*args, **kwargs):
+        flash("走访记录已保存（不该出现）", "success")
+        raise _locked()
+
+    monkeypatch.setattr(visit_service, "update_visit", saved_then_locked)
+    client = login_as(world.officer_a)
+    response = client.post(f"/visits/{world.visit_a.id}/edit", data={
+        "kind": "电话", "visit_date": date.today().isoformat(), "summary": "改过的纪要",
+        "version": str(world.visit_a.version)})
+    body = response.get_data(as_text=True)
+    assert BUSY_MESSAGE in body and "不该出现" not in body
+    assert "不该出现" not in client.get("/").get_data(as_text=True)
+
+
 def test_create_form_whose_service_meets_a_lock_is_shown_again(world, login_as, monkeypatch):
     def locked(*args, **kwargs):
         raise _locked("INSERT INTO visits")
