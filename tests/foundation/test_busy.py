@@ -159,3 +159,23 @@ class _PostgresError(Exception):
 def test_lock_errors_are_told_from_others(original, locked):
     assert is_lock_error(OperationalError("UPDATE x", {}, original)) is locked
     assert is_lock_error(original) is False  # only as SQLAlchemy raises it
+
+
+def test_a_page_without_the_forms_message_shows_it_once_at_the_top(app):
+    from flask import g, render_template_string
+
+    from crm import busy
+
+    page = '{% extends "base.html" %}{% block content %}<p>上传台账</p>{% endblock %}'
+    with_form = ('{% extends "base.html" %}{% from "macros.html" import form_errors %}'
+                 '{% block content %}{{ form_errors(form) }}<p>表单</p>{% endblock %}')
+    with app.test_request_context("/imports/", method="POST"):
+        g.setdefault(busy._FLAG, True)
+        from crm.forms import DeleteForm
+
+        form = DeleteForm(meta={"csrf": False})
+        assert form.validate() is False
+        shown = render_template_string(page)
+        assert shown.count(BUSY_MESSAGE) == 1 and shown.index(BUSY_MESSAGE) < shown.index("上传台账")
+        in_form = render_template_string(with_form, form=form)
+        assert in_form.count(BUSY_MESSAGE) == 1 and "表单有误" not in in_form
