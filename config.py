@@ -53,6 +53,11 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lianzhao.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # How long a write waits for another transaction's lock before the user is told "系统繁忙，请稍后重试"
+    # (crm/busy.py): SQLite's busy timeout, PostgreSQL's lock_timeout (0 there: wait without limit).
+    # Keep it under the web server's worker timeout (deploy/gunicorn.conf.py).
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10000)
+    POSTGRES_LOCK_TIMEOUT_MS = _env_int("POSTGRES_LOCK_TIMEOUT_MS", 10000)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
     WTF_I18N_ENABLED = False  # use WTForms' own zh messages (no Babel)

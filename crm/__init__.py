@@ -5,13 +5,15 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, Request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from config import BASE_DIR, CONFIGS, INSTANCE_DIR
+from crm import busy
 from crm.extensions import csrf, db, login_manager, migrate
 from crm.security import register_security_headers
 from crm.errors import StaleEdit
@@ -27,11 +29,28 @@ class CrmRequest(Request):
         return config["MAX_CONTENT_LENGTH"] if self.endpoint in UPLOAD_ENDPOINTS else config["MAX_FORM_MEMORY_SIZE"]
 
 
+class CrmFlask(Flask):
+    def dispatch_request(self):
+        """The view; if its writes met a lock that did not clear in time, the view again in busy mode
+        (crm/busy.py), which shows the posted form again with "系统繁忙，请稍后重试"."""
+        flashes = list(session.get("_flashes", [])) if request.method == "POST" else []
+        try:
+            return super().dispatch_request()
+        except OperationalError as error:
+            if not busy.retry_in_busy_mode(error):
+                raise
+        if flashes:
+            session["_flashes"] = flashes  # what the failed attempt flashed was not done
+        else:
+            session.pop("_flashes", None)
+        return super().dispatch_request()
+
+
 PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz"}
 
 
 def create_app(config_name: str = "development", overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = CrmFlask(
         __name__,
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
@@ -49,6 +68,7 @@ def create_app(config_name: str = "development", overrides: dict[str, Any] | Non
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
+    busy.register(app)  # lock timeouts; a busy database answers "系统繁忙，请稍后重试"
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -78,13 +98,13 @@ def register_extensions(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys, let readers and a writer work at once, wait instead of failing."""
+    """SQLite: enforce foreign keys, let readers and a writer work at once. How long a writer waits for
+    another's lock (busy_timeout) is the app's SQLITE_BUSY_TIMEOUT_MS, set per engine in crm/busy.py."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         # SQLAlchemy, not pysqlite, decides where transactions begin (see _sqlite_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
@@ -94,7 +114,8 @@ def _sqlite_begin(connection) -> None:
     """pysqlite defers BEGIN to the first write, which breaks SAVEPOINTs and read consistency.
 
     A request that will write begins IMMEDIATE: it waits (busy_timeout) for the write lock up front,
-    instead of failing with "database is locked" when its read snapshot cannot be upgraded.
+    instead of failing with "database is locked" when its read snapshot cannot be upgraded. If the lock
+    does not come in time, the request goes on in busy mode (crm/busy.py).
     """
     if connection.dialect.name == "sqlite":
         mode = connection.get_execution_options().get("sqlite_begin", "")
@@ -125,7 +146,12 @@ def register_request_hooks(app: Flask) -> None:
     def begin_writes_immediately():
         # Before anything reads (the user loader does): options only apply to a new connection.
         if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
-            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            try:
+                db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            except OperationalError as error:
+                if not busy.is_lock_error(error):
+                    raise
+                busy.enter_busy_mode(error)  # the view runs, reads, and shows its form with the message
 
     @app.before_request
     def require_sign_in():

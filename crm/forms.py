@@ -9,6 +9,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, NumberRange, Optional, StopValidation
 
 from crm import fields
+from crm.busy import BUSY_MESSAGE, database_busy
 from crm.errors import ServiceError
 from crm.inputs import month_bounds
 
@@ -16,6 +17,16 @@ from crm.inputs import month_bounds
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("zh",)
+
+    def validate(self, extra_validators=None) -> bool:
+        """As WTForms; but while the database is busy (crm/busy.py) no form is valid: the page shows it
+        again, what was typed kept, with "系统繁忙，请稍后重试" at its top."""
+        valid = super().validate(extra_validators)
+        if database_busy():
+            if BUSY_MESSAGE not in self.form_errors:
+                self.form_errors.append(BUSY_MESSAGE)
+            return False
+        return valid
 
 
 class DeleteForm(BaseForm):

@@ -71,7 +71,9 @@ class saving:
         if saved:
             flash(...); return redirect(...)
 
-    The message goes beside its field of ``form``, or into a flash when there is no form.
+    The message goes beside its field of ``form``, or into a flash when there is no form. A lock that
+    does not clear in time is not caught here: the view runs again in busy mode (crm/busy.py) and its
+    form comes back with "系统繁忙，请稍后重试".
     """
 
     def __init__(self, form=None):

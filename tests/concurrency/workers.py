@@ -71,3 +71,51 @@ def run(url: str, password: str, commands, results, barrier) -> None:
             results.put({"user": command["user"], "outcomes": outcomes})
     except Exception:  # reported to the parent, which fails the test with it
         results.put({"error": traceback.format_exc()})
+
+
+def hold_lock(url: str, commands, results) -> None:
+    """Another writer: for each command, take the database's write lock, say "locked", and hold it for
+    ``seconds`` or, without them, until the next command; then roll back and say "released".
+
+    SQLite: BEGIN IMMEDIATE (readers go on, as WAL lets them). PostgreSQL: every table locked IN
+    EXCLUSIVE MODE, which likewise lets reads through and makes every write wait.
+    """
+    try:
+        if url.startswith("sqlite"):
+            import sqlite3
+
+            connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+
+            def take() -> None:
+                connection.execute("BEGIN IMMEDIATE")
+
+            def release() -> None:
+                connection.execute("ROLLBACK")
+        else:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            parts = make_url(url)
+            connection = psycopg.connect(host=parts.host, port=parts.port, user=parts.username,
+                                         password=parts.password, dbname=parts.database)
+
+            def take() -> None:
+                tables = [row[0] for row in connection.execute(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")]
+                connection.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+
+            def release() -> None:
+                connection.rollback()
+        results.put({"ready": True})
+        while (command := commands.get()) is not None:
+            take()
+            results.put({"locked": True})
+            if command.get("seconds") is not None:
+                time.sleep(command["seconds"])
+            else:
+                commands.get()
+            release()
+            results.put({"released": True})
+        connection.close()
+    except Exception:  # reported to the parent, which fails the test with it
+        results.put({"error": traceback.format_exc()})
