@@ -82,9 +82,10 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "chains.panel": ("/chains/{chain}/segments/{seg}/panel.json?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.gaps": ("/chains/{chain}/gaps?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.gaps_xlsx": ("/chains/{chain}/gaps.xlsx?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
-    # The enterprise library is city-wide: mapping a firm of either zone is any writer's job.
+    # The library is city-wide, but the mappings of a firm local to another zone are that zone's: the page
+    # opens, and a save answers the form again with the policy's refusal (crm.permissions.library_refusal).
     "chains.mapping_page": ("/chains/mapping/{enterprise}", {"GET": zoned(WRITE_GET, WRITE_GET),
-                                                             "POST": zoned(WRITE_POST, WRITE_POST)}),
+                                                             "POST": zoned(WRITE_POST, (L, 200, 200, 403, M))}),
     "chains.edit_chain": ("/chains/{chain}/segments", {"GET": any_(ADMIN_GET), "POST": any_(ADMIN_POST)}),
     "chains.delete_link": ("/chains/links/{link}/delete", {"POST": any_(ADMIN_POST)}),
     "chains.edit_segment": ("/chains/segments/{segment}/edit", {"GET": any_(ADMIN_GET), "POST": any_(ADMIN_POST)}),
