@@ -6,7 +6,6 @@ from crm.library.forms import ContactForm, EnterpriseForm, MergeForm, NoteForm
 from crm.extensions import db
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
-from crm.audit.models import AuditEntry
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.catalog.models import EnterpriseSegment
 from crm.pipeline.models import Project
