@@ -34,7 +34,7 @@ class Kind:
     model: Any
     parents: tuple[str, ...]  # attributes naming the parent records, nearest first
     describe: Callable[[Any], str]
-    options: tuple = field(default=())
+    eager: tuple[str, ...] = field(default=())  # relationships to load with the page (not lazy="joined")
 
 
 def _visit_text(visit: Visit) -> str:
@@ -48,9 +48,9 @@ KINDS: dict[str, Kind] = {
     "funds": Kind("到资", FundsInPlace, ("project",), lambda f: f"{f.month:%Y-%m} {f.amount} 万元"),
     "increase": Kind("增资", CapitalIncrease, ("project",), lambda c: f"{c.signed_date.isoformat()} {c.amount} 万元"),
     "contact": Kind("联系人", Contact, ("enterprise",), lambda c: " ".join(filter(None, [c.name, c.title, c.phone])),
-                    (joinedload(Contact.enterprise),)),
+                    ("enterprise",)),
     "note": Kind("企业备注", EnterpriseNote, ("enterprise",), lambda n: n.text[:60],
-                 (joinedload(EnterpriseNote.enterprise),)),
+                 ("enterprise",)),
     "mapping": Kind("产业链环节关联", EnterpriseSegment, ("enterprise",), lambda m: m.segment.name),
 }
 KIND_OF = {kind.model: name for name, kind in KINDS.items()}
@@ -80,7 +80,8 @@ def deleted_query(name: str) -> Select:
     if name == "mapping":
         return _removed_mappings()
     model = kind.model
-    return select(model).where(model.deleted_at.is_not(None)).options(*kind.options) \
+    options = [joinedload(getattr(model, name)) for name in kind.eager]
+    return select(model).where(model.deleted_at.is_not(None)).options(*options) \
         .order_by(model.deleted_at.desc(), model.id.desc())
 
 
