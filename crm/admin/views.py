@@ -192,7 +192,7 @@ def restore(kind, record_id):
             flash(error.message, "danger")
         else:
             db.session.commit()
-            flash("已恢复：" + "、".join(restored), "success")
+            flash("记录已恢复" if len(restored) == 1 else "已一并恢复：" + "、".join(restored), "success")
     return redirect(url_for("admin.trash", kind=kind))
 
 

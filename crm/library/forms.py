@@ -42,14 +42,14 @@ class ContactForm(BaseForm):
     phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
     email = StringField(header("contact_email"), validators=[length("contact_email")])
     # Shown only to a writer of several zones: whose contact it is (one zone's own; 0 = the admin's).
-    zone_id = SelectField("所属园区", coerce=int, choices=[], validate_choice=False)
+    zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)
 
     FIELDS = ("name", "title", "phone", "email")
 
 
 class NoteForm(BaseForm):
     text = TextAreaField(header("notes"), validators=[DataRequired("请填写备注内容"), length("notes")])
-    zone_id = SelectField("所属园区", coerce=int, choices=[], validate_choice=False)
+    zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)
 
 
 class MergeForm(BaseForm):

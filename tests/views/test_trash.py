@@ -71,7 +71,7 @@ def test_each_kind_is_listed_in_the_trash_and_restored(world, login_as, kind):
     db.session.expire_all()
     assert db.session.get(type(record), record.id).deleted_at is None
     after = client.get(f"/admin/trash?kind={kind}").get_data(as_text=True)
-    assert "已恢复：" in after and 'data-testid="trash-row"' not in after
+    assert "记录已恢复" in after and 'data-testid="trash-row"' not in after
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == type(record).__name__,
                                                         AuditEntry.entity_id == str(record.id))
                                .order_by(AuditEntry.id.desc())).first()
@@ -102,6 +102,7 @@ def test_a_child_of_a_deleted_parent_says_so_and_is_restored_with_it(world, logi
     assert f"/admin/trash/funds/{funds.id}/restore?with_parents=1" in offer
 
     assert client.post(f"/admin/trash/funds/{funds.id}/restore?with_parents=1").status_code == 302
+    assert "已一并恢复：到资" in client.get("/admin/trash?kind=funds").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(type(funds), funds.id).deleted_at is None
     assert db.session.get(type(world.project_a), world.project_a.id).deleted_at is None
