@@ -140,3 +140,15 @@ def test_the_admin_adds_a_contact_for_no_zone_seen_by_the_admin_only(world, shar
     assert contact.zone_id is None
     assert "市级联系人" not in _page(login_as(world.officer_a), enterprise)
     assert login_as(world.admin).get(f"/enterprises/{enterprise.id}/contacts/{contact.id}/edit").status_code == 200
+
+
+def test_a_merge_moves_the_duplicates_notes_and_undo_puts_them_back(world, shared):
+    from crm.admin.merges import merge_enterprises, undo_merge
+
+    survivor = shared[0]
+    duplicate = f.make_enterprise(world.admin, name="共享在园企业股份有限公司")
+    note = add_note(world.officer_a, duplicate, "重复企业上的备注")
+    record = merge_enterprises(world.admin, survivor, duplicate)
+    assert note.enterprise_id == survivor.id
+    undo_merge(world.admin, record)
+    assert note.enterprise_id == duplicate.id
