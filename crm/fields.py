@@ -201,7 +201,7 @@ assert len(FIELDS) == len(_ALL), "field keys are unique"
 ATTRIBUTES: dict[str, dict[str, str]] = {
     "enterprise": {"name": "enterprise_name", "zone_id": "enterprise_zone"},
     "contact": {"name": "contact_name", "title": "contact_title", "phone": "contact_phone", "email": "contact_email",
-                "notes": "contact_notes"},
+                "notes": "contact_notes", "zone_id": "zone"},
     "project": {"name": "project_name", "zone_id": "zone", "owner_id": "owner", "segment_ids": "segments"},
     "stage_change": {"stage": "to_stage", "note": "stage_change_note", "on_date": "milestone_date"},
     "visit": {"project_id": "visit_project", "zone_id": "zone", "officer_id": "officer"},

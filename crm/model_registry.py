@@ -9,13 +9,14 @@ from crm.audit.models import AuditEntry
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
-from crm.library.models import Contact, Enterprise, EnterpriseMerge
+from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
 from crm.submissions import FormSubmission
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseSegment",
+    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
+    "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
     "ZoneTarget", "project_segments", "user_zones",

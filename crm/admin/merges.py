@@ -10,7 +10,7 @@ from crm.catalog.models import EnterpriseSegment
 from crm.db import utcnow
 from crm.errors import ServiceError
 from crm.extensions import db
-from crm.library.models import Contact, Enterprise, EnterpriseMerge
+from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 
@@ -27,6 +27,7 @@ def merge_enterprises(actor, survivor: Enterprise, merged: Enterprise) -> Enterp
         "contacts": _move(Contact, Contact.enterprise_id, merged.id, survivor.id),
         "projects": _move(Project, Project.enterprise_id, merged.id, survivor.id),
         "visits": _move(Visit, Visit.enterprise_id, merged.id, survivor.id),
+        "notes": _move(EnterpriseNote, EnterpriseNote.enterprise_id, merged.id, survivor.id),
         **_move_segments(merged.id, survivor.id),
         "survivor_before": {"aliases": survivor.aliases, "uscc": survivor.uscc},
     }
@@ -54,7 +55,8 @@ def undo_merge(actor, record: EnterpriseMerge) -> None:
         raise ServiceError("该合并已撤销")
     moved = record.moved
     survivor, merged = record.survivor, record.merged
-    for model, ids in ((Contact, moved["contacts"]), (Project, moved["projects"]), (Visit, moved["visits"])):
+    for model, ids in ((Contact, moved["contacts"]), (Project, moved["projects"]), (Visit, moved["visits"]),
+                       (EnterpriseNote, moved.get("notes", []))):
         for row in db.session.scalars(select(model).where(model.id.in_(ids))):
             row.enterprise_id = merged.id
     if moved["segments_added"]:

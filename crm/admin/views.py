@@ -8,23 +8,22 @@ from crm.accounts.security_log import escape_control
 from crm.accounts.service import create_user, user_named, UserError
 from crm.extensions import db
 from crm.audit.models import AuditEntry
-from crm.library.models import Enterprise
-from crm.pipeline.models import FirstReportConflict, Project
+from crm.pipeline.models import FirstReportConflict
 from crm.accounts.security_events import SecurityEvent
 from crm.accounts.models import User
-from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.accounts.security_events import SECURITY_EVENTS
 from crm.permissions import role_required
 from crm.forms import DeleteForm
-from crm import records
+from crm.admin import trash as trash_service
+from crm.admin.trash import kind_of as trash_kind
+from crm.inputs import parse_id
 from crm.errors import ServiceError
 from crm.pipeline.first_report import decide, open_conflicts_query, reopen
 from crm.accounts.users import reset_two_factor, revoke_sessions, set_zone_2fa_requirement, update_user
 from crm.views import all_zone_choices, int_filter, list_filters, page_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-RESTORABLE = {"project": Project, "visit": Visit, "enterprise": Enterprise}
 
 
 @bp.before_request
@@ -161,22 +160,39 @@ def audit():
 @bp.route("/trash")
 def trash():
     kind = request.args.get("kind", "project")
-    model = RESTORABLE.get(kind) or abort(404)
-    stmt = select(model).where(model.deleted_at.is_not(None)).order_by(model.deleted_at.desc())
-    return render_template("admin/trash.html", page=page_of(stmt), kind=kind, kinds=RESTORABLE,
-                           restore_form=DeleteForm())
+    trash_kind(kind) or abort(404)
+    page = page_of(trash_service.deleted_query(kind))
+    offer = request.args.get("offer", type=parse_id)
+    blocked = None
+    if offer:
+        record = trash_service.find(kind, offer)
+        parents = trash_service.deleted_parents(kind, record) if record is not None else []
+        if parents:
+            blocked = {"id": offer, "message": trash_service.ParentDeleted(parents).message,
+                       "parents": [f"{trash_service.KINDS[trash_service.KIND_OF[type(p)]].label}"
+                                   f"“{trash_service.describe(p)}”" for p in parents]}
+    return render_template("admin/trash.html", page=page, rows=trash_service.rows_of(kind, page.items), kind=kind,
+                           kinds=trash_service.KINDS, blocked=blocked, restore_form=DeleteForm())
 
 
 @bp.route("/trash/<kind>/<int:record_id>/restore", methods=["POST"])
 def restore(kind, record_id):
-    model = RESTORABLE.get(kind) or abort(404)
-    record = db.session.get(model, record_id)
-    if record is None or record.deleted_at is None:
-        abort(404)
+    trash_kind(kind) or abort(404)
+    record = trash_service.find(kind, record_id) or abort(404)
     if DeleteForm().validate_on_submit():
-        records.restore(current_user, record)
-        db.session.commit()
-        flash("记录已恢复", "success")
+        with_parents = request.args.get("with_parents") == "1"
+        try:
+            restored = trash_service.restore(current_user, kind, record, with_parents=with_parents)
+        except trash_service.ParentDeleted as error:
+            db.session.rollback()
+            flash(f"{error.message}：可将其一并恢复", "warning")
+            return redirect(url_for("admin.trash", kind=kind, offer=record_id))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("记录已恢复" if len(restored) == 1 else "已一并恢复：" + "、".join(restored), "success")
     return redirect(url_for("admin.trash", kind=kind))
 
 

@@ -36,7 +36,7 @@ from crm.audit.log import snapshot
 from crm.db import utcnow
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
-from crm.library.models import Contact, Enterprise
+from crm.library.models import Contact, Enterprise, EnterpriseNote
 from crm.imports.models import ImportBatch
 from crm.pipeline.models import Project
 from crm.accounts.models import User
@@ -49,7 +49,7 @@ from crm.pipeline.lifecycle import (DROPPED, LEAD, LifecycleError, MILESTONE_COL
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
 from crm.permissions import can_write_zone, in_full_condition, library_refusal, scope, writable_zone_ids
-from crm.library.service import create_enterprise, update_enterprise
+from crm.library.service import add_note, create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
 from crm.imports.reading import parse_name_list
@@ -503,11 +503,14 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
                 plan.problem(row.number, row.column("local", "enterprises"),
                              f"该企业{where}：{refusal.message}", v.get("local"))
                 continue
+        note_text = data.pop("notes", "")
         changes = _enterprise_changes(existing, data, name, uscc, zone.id if is_local else None)
-        refusal = library_refusal(actor, "edit", existing) if changes else None
+        refusal = library_refusal(actor, "edit", existing) if changes else None  # shared facts only
         if refusal:
             plan.problem(row.number, row.column("name", "enterprises"), refusal.message, name)
             continue
+        if note_text and not _zone_has_note(existing, zone, note_text):
+            changes["notes"] = note_text  # 备注 is the zone's own: written as a note of the importing zone
         detail = _matched_text(existing, how, name)
         if changes:
             detail += "；更新：" + "、".join(labels.get(f, f) for f in changes if f in labels or f == "uscc")
@@ -515,6 +518,12 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
             detail += "；内容无变化"
         plan.actions.append(RowAction(row.number, "Enterprise", "update" if changes else "unchanged", name, detail,
                                       target_id=existing.id, how=how, data=changes))
+
+
+def _zone_has_note(enterprise: Enterprise, zone: Zone, text: str) -> bool:
+    return db.session.scalar(select(EnterpriseNote.id).where(
+        EnterpriseNote.enterprise_id == enterprise.id, EnterpriseNote.zone_id == zone.id,
+        EnterpriseNote.text == text.strip(), EnterpriseNote.deleted_at.is_(None)).limit(1)) is not None
 
 
 def _enterprise_changes(existing: Enterprise, data: dict, name: str, uscc: str | None, zone_id: int | None) -> dict:
@@ -1052,13 +1061,17 @@ class _Writer:
         getattr(self, f"_{action.entity.lower()}")(action)
 
     def _enterprise(self, action: RowAction) -> None:
+        enterprise = None
         if action.action == "create":
-            self.recorder.create(create_enterprise(self.actor, action.data))
+            enterprise = create_enterprise(self.actor, action.data)
+            self.recorder.create(enterprise)
         elif action.action == "update":
             enterprise = db.session.get(Enterprise, action.target_id)
             before = snapshot(enterprise)
             update_enterprise(self.actor, enterprise, action.data)
             self.recorder.update(enterprise, before)
+        if enterprise is not None and (action.data.get("notes") or "").strip():
+            add_note(self.actor, enterprise, action.data["notes"], zone_id=self.zone.id)
 
     def _project(self, action: RowAction) -> None:
         if action.action == "create":

@@ -26,14 +26,13 @@ class EnterpriseForm(VersionedForm):
     above_scale = BooleanField(header("above_scale"))
     tags = SelectMultipleField(header("tags"), choices=[(t, t) for t in ENTERPRISE_TAGS], validators=[Optional()])
     website = StringField(header("website"), validators=[length("website")])
-    notes = TextAreaField(header("notes"), validators=[length("notes")])
     zone_id = SelectField(header("enterprise_zone"), coerce=int)
     confirm_duplicates = BooleanField("我已核对疑似重复企业，仍要保存")
 
     FIELDS = (
         "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",
         "industry_code", "industry_name", "main_products", "registered_capital", "annual_revenue",
-        "employees", "above_scale", "tags", "website", "notes",
+        "employees", "above_scale", "tags", "website",
     )
 
 
@@ -42,8 +41,15 @@ class ContactForm(BaseForm):
     title = StringField(header("contact_title"), validators=[length("contact_title")])
     phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
     email = StringField(header("contact_email"), validators=[length("contact_email")])
+    # Shown only to a writer of several zones: whose contact it is (one zone's own; 0 = the admin's).
+    zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)
 
     FIELDS = ("name", "title", "phone", "email")
+
+
+class NoteForm(BaseForm):
+    text = TextAreaField(header("notes"), validators=[DataRequired("请填写备注内容"), length("notes")])
+    zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)
 
 
 class MergeForm(BaseForm):

@@ -39,16 +39,10 @@ class Enterprise(AuditedMixin, VersionedMixin, db.Model):
     above_scale: Mapped[bool] = mapped_column(default=False)  # 规模以上工业企业
     tags: Mapped[str] = mapped_column(String(200), default="")  # comma-separated ENTERPRISE_TAGS
     website: Mapped[str] = mapped_column(String(200), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     zone = relationship("Zone", lazy="joined")
-    contacts: Mapped[list[Contact]] = relationship(
-        primaryjoin="and_(Contact.enterprise_id == Enterprise.id, Contact.deleted_at.is_(None))",
-        order_by="Contact.id",
-        viewonly=True,
-    )
 
     __table_args__ = (
         Index("ix_enterprises_zone_deleted", "zone_id", "deleted_at"),
@@ -73,10 +67,16 @@ class Enterprise(AuditedMixin, VersionedMixin, db.Model):
 
 
 class Contact(AuditedMixin, db.Model):
+    """A person at an enterprise, the zone's own: shown to the zone that recorded it and the admin.
+
+    zone_id None (a contact of unknown origin, from before contacts were the zone's) is the admin's.
+    """
+
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(50), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
@@ -84,6 +84,25 @@ class Contact(AuditedMixin, db.Model):
     notes: Mapped[str] = mapped_column(String(500), default="")
 
     enterprise: Mapped[Enterprise] = relationship()
+
+
+class EnterpriseNote(AuditedMixin, db.Model):
+    """A zone's own note on an enterprise: shown to the zone that wrote it and the admin only.
+
+    zone_id None is the admin's (the shared 备注 text the library held before notes were the zone's).
+    """
+
+    __tablename__ = "enterprise_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    enterprise: Mapped[Enterprise] = relationship()
+    author = relationship("User", lazy="joined")
+    zone = relationship("Zone", lazy="joined")
 
 
 class EnterpriseMerge(TimestampMixin, db.Model):

@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from crm.permissions import can_write_zone, scope
+
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
-from crm.library.models import Contact, Enterprise
+from crm.library.models import Contact, Enterprise, EnterpriseNote
 from crm.errors import check_version, ServiceError
 from crm.library.names import clean_uscc, normalize_name, pinyin_keys
 from crm.permissions import library_refusal
@@ -18,7 +20,7 @@ from crm.records import soft_delete
 EDITABLE_FIELDS = (
     "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",
     "industry_code", "industry_name", "main_products", "registered_capital", "annual_revenue",
-    "employees", "above_scale", "tags", "website", "notes", "zone_id",
+    "employees", "above_scale", "tags", "website", "zone_id",
 )
 
 
@@ -156,11 +158,81 @@ def enterprise_list_query(filters: dict[str, Any], sort: str = "name"):
     return stmt.order_by(order, Enterprise.id)
 
 
-def add_contact(actor, enterprise: Enterprise, data: dict[str, Any]) -> Contact:
-    contact = Contact(enterprise_id=enterprise.id, **{k: (v or "").strip() for k, v in data.items()})
+# ----- contacts and notes: the zone's own ------------------------------------------------------
+CONTACT_FIELDS = ("name", "title", "phone", "email", "notes")
+
+
+def writer_zone_id(actor, zone_id: int | None = None) -> int | None:
+    """The zone a contact or note of ``actor`` belongs to: ``zone_id`` when given (and writable),
+    else the actor's own zone. The admin writes for no zone (None: seen by the admin only) unless
+    a zone is named. Refuses a zone the actor cannot write for, or an actor of several zones who
+    did not say which."""
+    if zone_id is not None:
+        if not can_write_zone(actor, zone_id):
+            raise ServiceError("只能为本园区记录", field="zone_id")
+        return zone_id
+    if actor is None or actor.role == "admin":
+        return None
+    zones = actor.zone_ids if actor.role != "viewer" else []
+    if len(zones) != 1:
+        raise ServiceError("请选择记录所属的园区" if zones else "只读账号不能记录", field="zone_id")
+    return zones[0]
+
+
+def contacts_of(actor, enterprise: Enterprise) -> list[Contact]:
+    """The enterprise's contacts ``actor`` may see: its own zones' (every one for the admin)."""
+    stmt = scope(select(Contact), Contact, actor).where(Contact.enterprise_id == enterprise.id)
+    return list(db.session.scalars(stmt.order_by(Contact.id)))
+
+
+def notes_of(actor, enterprise: Enterprise) -> list[EnterpriseNote]:
+    stmt = scope(select(EnterpriseNote), EnterpriseNote, actor).where(EnterpriseNote.enterprise_id == enterprise.id)
+    return list(db.session.scalars(stmt.order_by(EnterpriseNote.id.desc())))
+
+
+def _clean_contact(data: dict[str, Any]) -> dict[str, str]:
+    values = {k: (data.get(k) or "").strip() for k in CONTACT_FIELDS if k in data}
+    if "name" in values and not values["name"]:
+        raise ServiceError("请填写联系人姓名", field="name")
+    return values
+
+
+def add_contact(actor, enterprise: Enterprise, data: dict[str, Any], zone_id: int | None = None) -> Contact:
+    contact = Contact(enterprise_id=enterprise.id, zone_id=writer_zone_id(actor, zone_id), **_clean_contact(data))
     db.session.add(contact)
     db.session.flush()
     return contact
+
+
+def update_contact(actor, contact: Contact, data: dict[str, Any]) -> Contact:
+    if not can_write_zone(actor, contact.zone_id):
+        raise ServiceError("只能修改本园区的联系人")
+    for key, value in _clean_contact(data).items():
+        setattr(contact, key, value)
+    db.session.flush()
+    return contact
+
+
+def add_note(actor, enterprise: Enterprise, text: str, zone_id: int | None = None) -> EnterpriseNote:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("请填写备注内容", field="text")
+    note = EnterpriseNote(enterprise_id=enterprise.id, zone_id=writer_zone_id(actor, zone_id),
+                          author_id=getattr(actor, "id", None), text=text)
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def update_note(actor, note: EnterpriseNote, text: str) -> EnterpriseNote:
+    if not can_write_zone(actor, note.zone_id):
+        raise ServiceError("只能修改本园区的备注")
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("请填写备注内容", field="text")
+    note.text = text
+    db.session.flush()
+    return note
 
 
 def segment_choices() -> list[tuple[str, list[tuple[int, str]]]]:

@@ -2,19 +2,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.library.forms import ContactForm, EnterpriseForm, MergeForm
+from crm.library.forms import ContactForm, EnterpriseForm, MergeForm, NoteForm
 from crm.extensions import db
 from crm.accounts.zones import Zone
 from crm.forms import form_data, show_service_error
 from crm.idempotency import already_submitted, commit_once, new_token, remember
-from crm.audit.models import AuditEntry
-from crm.library.models import Contact, Enterprise, EnterpriseMerge
+from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.catalog.models import EnterpriseSegment
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 from crm.library.models import ENTERPRISE_TAGS
-from crm.permissions import (can, in_full_condition, linked_in_full_condition, role_required, scope, visible_zone_ids,
-                             writer_required)
+from crm.permissions import (can, can_write_zone, get_scoped_or_404, in_full_condition, linked_in_full_condition,
+                             role_required, scope, visible_zone_ids, writer_required)
+from crm.library.history import enterprise_history
 from crm.pipeline.first_report import holds_elsewhere
 from crm.forms import DeleteForm
 from crm.library import service as enterprise_service
@@ -105,18 +105,17 @@ def detail(enterprise_id):
     segments = db.session.scalars(
         select(EnterpriseSegment).where(EnterpriseSegment.enterprise_id == enterprise.id)
     ).all()
-    history = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == "Enterprise", AuditEntry.entity_id == str(enterprise.id))
-        .order_by(AuditEntry.id.desc()).limit(50)
-    ).all()
+    history = enterprise_history(current_user, enterprise)
     merges = db.session.scalars(
         select(EnterpriseMerge).where(EnterpriseMerge.survivor_id == enterprise.id).order_by(EnterpriseMerge.id.desc())
     ).all()
     return render_template(
         "enterprises/detail.html", enterprise=enterprise, projects=projects, visits=visits,
         segments=segments, history=history, merges=merges, delete_form=DeleteForm(),
-        contact_form=ContactForm(), holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
+        contacts=enterprise_service.contacts_of(current_user, enterprise), zone_names=dict(all_zone_choices()),
+        notes=enterprise_service.notes_of(current_user, enterprise),
+        contact_form=_with_zones(ContactForm()), note_form=_with_zones(NoteForm()),
+        holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
         working_zones=_working_zone_names(enterprise) if current_user.role == "admin" else [],
         may_edit=can(current_user, "edit", enterprise), may_delete=can(current_user, "delete", enterprise),
     )
@@ -126,6 +125,39 @@ def _working_zone_names(enterprise) -> list[str]:
     """For the admin, before deleting: the zones with an active project or open next step on the firm."""
     ids = enterprise_service.zones_working_on(enterprise)
     return list(db.session.scalars(select(Zone.name).where(Zone.id.in_(ids)).order_by(Zone.id))) if ids else []
+
+
+def _with_zones(form):
+    """The zone select of a contact or note form: offered to a writer of several zones (and the admin)."""
+    if current_user.role == "admin":
+        form.zone_id.choices = [(0, "（仅管理员可见）")] + all_zone_choices()
+    else:
+        form.zone_id.choices = [(z.id, z.name) for z in current_user.zones]
+    return form
+
+
+def _chosen_zone(form) -> int | None:
+    return form.zone_id.data or None
+
+
+def _contact_or_404(enterprise: Enterprise, contact_id: int) -> Contact:
+    contact = get_scoped_or_404(Contact, contact_id, current_user)
+    if contact.enterprise_id != enterprise.id or not can_write_zone(current_user, contact.zone_id):
+        abort(404)
+    return contact
+
+
+def _note_or_404(enterprise: Enterprise, note_id: int) -> EnterpriseNote:
+    note = get_scoped_or_404(EnterpriseNote, note_id, current_user)
+    if note.enterprise_id != enterprise.id or not can_write_zone(current_user, note.zone_id):
+        abort(404)
+    return note
+
+
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
@@ -174,29 +206,92 @@ def delete(enterprise_id):
 @writer_required
 def add_contact(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
-    form = ContactForm()
+    form = _with_zones(ContactForm())
     if form.validate_on_submit():
-        enterprise_service.add_contact(current_user, enterprise, form_data(form, *ContactForm.FIELDS))
-        db.session.commit()
-        flash("联系人已添加", "success")
+        try:
+            enterprise_service.add_contact(current_user, enterprise, form_data(form, *ContactForm.FIELDS),
+                                           zone_id=_chosen_zone(form))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("联系人已添加", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_errors(form)
     return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@writer_required
+def edit_contact(enterprise_id, contact_id):
+    enterprise = _get_or_404(enterprise_id)
+    contact = _contact_or_404(enterprise, contact_id)
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            enterprise_service.update_contact(current_user, contact, form_data(form, *ContactForm.FIELDS))
+        if saved:
+            flash("联系人已保存", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+    return render_template("enterprises/contact_form.html", form=form, enterprise=enterprise, contact=contact)
 
 
 @bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/delete", methods=["POST"])
 @writer_required
 def delete_contact(enterprise_id, contact_id):
     enterprise = _get_or_404(enterprise_id)
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.enterprise_id != enterprise.id or contact.deleted_at:
-        abort(404)
+    contact = _contact_or_404(enterprise, contact_id)
     if DeleteForm().validate_on_submit():
         records.soft_delete(current_user, contact)
         db.session.commit()
-        flash("联系人已删除", "info")
+        flash("联系人已删除（管理员可在回收站恢复）", "info")
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/notes", methods=["POST"])
+@writer_required
+def add_note(enterprise_id):
+    enterprise = _get_or_404(enterprise_id)
+    form = _with_zones(NoteForm())
+    if form.validate_on_submit():
+        try:
+            enterprise_service.add_note(current_user, enterprise, form.text.data, zone_id=_chosen_zone(form))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash("备注已添加", "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+
+
+@bp.route("/<int:enterprise_id>/notes/<int:note_id>/edit", methods=["GET", "POST"])
+@writer_required
+def edit_note(enterprise_id, note_id):
+    enterprise = _get_or_404(enterprise_id)
+    note = _note_or_404(enterprise, note_id)
+    form = NoteForm(obj=note)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            enterprise_service.update_note(current_user, note, form.text.data)
+        if saved:
+            flash("备注已保存", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+    return render_template("enterprises/note_form.html", form=form, enterprise=enterprise, note=note)
+
+
+@bp.route("/<int:enterprise_id>/notes/<int:note_id>/delete", methods=["POST"])
+@writer_required
+def delete_note(enterprise_id, note_id):
+    enterprise = _get_or_404(enterprise_id)
+    note = _note_or_404(enterprise, note_id)
+    if DeleteForm().validate_on_submit():
+        records.soft_delete(current_user, note)
+        db.session.commit()
+        flash("备注已删除（管理员可在回收站恢复）", "info")
     return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
 
 

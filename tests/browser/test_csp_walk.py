@@ -69,9 +69,18 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
                                      .where(Chain.code == CHAIN).order_by(Segment.sort_order)).first()
         zone = user.zones[0] if user.zones else db.session.scalars(select(Zone).order_by(Zone.id)).first()
         other_user = db.session.scalars(select(User).where(User.id != user.id).order_by(User.id)).first()
+        # A contact and a note are the zone's own: the user's own, on the firm walked.
+        from crm.audit.log import acting_as
+        from crm.library.service import add_contact, add_note
+
+        with acting_as(db.session, user):
+            contact = add_contact(user, enterprise, {"name": f"CSP巡检联系人{username}"})
+            note = add_note(user, enterprise, f"CSP巡检备注{username}")
+        db.session.commit()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
+            "contact_id": contact.id, "note_id": note.id,
         }
         with app.test_request_context():
             urls = []
@@ -89,7 +98,8 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
                      ("chains.gaps", url_for("chains.gaps", code=CHAIN, zone_id=zone.id)),
                      ("projects.index", url_for("projects.index", q="铝", sort="-updated")),
                      ("admin.trash", url_for("admin.trash", kind="visit")),
-                     ("admin.trash", url_for("admin.trash", kind="enterprise"))]
+                     ("admin.trash", url_for("admin.trash", kind="enterprise")),
+                     ("admin.trash", url_for("admin.trash", kind="mapping"))]
         db.session.remove()
     return urls
 

@@ -46,9 +46,9 @@ VALID = {
     "name": "测试名称", "kind": "上门拜访", "visit_date": date.today().isoformat(), "summary": "洽谈内容",
     "source": "其他", "priority": "中", "stage": "接洽", "note": "说明", "month": date.today().strftime("%Y-%m"),
     "amount": "100", "username": "fuzz_user", "display_name": "模糊测试", "password": "long-enough-password-1",
-    "role": "officer", "reason": "裁定理由", "title": "总经理", "phone": "13800000000",
+    "role": "officer", "reason": "裁定理由", "title": "总经理", "phone": "13800000000", "text": "备注内容",
 }
-ENTITY_TABLES = ("projects", "visits", "enterprises", "contacts", "funds_in_place", "capital_increases", "users",
+ENTITY_TABLES = ("projects", "visits", "enterprises", "contacts", "enterprise_notes", "funds_in_place", "capital_increases", "users",
                  "zone_targets", "segment_links", "enterprise_segments", "first_report_conflicts")
 FIELD = re.compile(r"<(input|select|textarea)\b[^>]*\bname=\"([^\"]+)\"[^>]*>", re.I)
 
@@ -101,9 +101,10 @@ class Targets:
         from crm.extensions import db
         from crm.pipeline.models import FirstReportConflict
         from crm.catalog.models import Segment, SegmentLink
-        from crm.library.service import add_contact
+        from crm.library.service import add_contact, add_note
 
         contact = add_contact(world.admin, world.enterprise, {"name": "联系人甲"})
+        note = add_note(world.admin, world.enterprise, "备注甲")
         db.session.commit()
         extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch}
         made = {}
@@ -120,6 +121,7 @@ class Targets:
         self.values = {
             "project_id": world.project_a.id, "visit_id": world.visit_a.id, "enterprise_id": world.enterprise.id,
             "zone_id": world.zone_a.id, "user_id": world.officer_b.id, "contact_id": contact.id,
+            "note_id": note.id,
             "segment_id": segment.id if segment else None, "link_id": link.id if link else None,
             "code": segment.chain.code if segment else None, "seg": segment.code if segment else None,
             "kind": "project", "record_id": world.project_b.id, "conflict_id": conflict,

@@ -250,3 +250,24 @@ def test_revert_refuses_when_later_work_hangs_off_a_created_firm(world):
     db.session.commit()
     with pytest.raises(ServiceError, match="后来有项目的企业有限公司.*新的项目"):
         import_service.revert_batch(world.admin, batch)
+
+
+def test_the_备注_column_writes_a_note_of_the_importing_zone(world):
+    """备注 is the zone's own: a note of the importing zone, not a shared field; importing the same
+    text again adds nothing, and another zone never sees it."""
+    from crm.library.models import EnterpriseNote
+    from crm.library.service import notes_of
+
+    rows = [["企业名称", "统一社会信用代码", "备注"],
+            ["江州备注新企业有限公司", f.valid_uscc(611), "新企业：老板下月回国"],
+            [world.enterprise.name, world.enterprise.uscc, "已有企业：关注扩产"]]
+    commit(world.officer_a, "enterprises", rows, world.zone_a)
+    notes = db.session.scalars(select(EnterpriseNote).order_by(EnterpriseNote.id)).all()
+    assert [(n.text, n.zone_id, n.author_id) for n in notes] == [
+        ("新企业：老板下月回国", world.zone_a.id, world.officer_a.id),
+        ("已有企业：关注扩产", world.zone_a.id, world.officer_a.id)]
+    assert [n.text for n in notes_of(world.officer_b, world.enterprise)] == []
+    plan = plan_for(world.officer_a, "enterprises", rows, world.zone_a)
+    assert [a.action for a in plan.actions] == ["unchanged", "unchanged"]
+    commit(world.officer_a, "enterprises", rows, world.zone_a)
+    assert count(EnterpriseNote) == 2

@@ -57,8 +57,10 @@ def test_seeded_database_survives_each_downgrade_and_upgrade(scratch_database_ur
             now = _rows()
             survivors &= set(now)
             for table, rows in now.items():
-                # Every row is still there with every value the older schema has a column for.
-                columns = set(rows[0]) if rows else set()
+                # Every row is still there with every value the older schema has a column for (a
+                # column the head dropped, like enterprises.notes, comes back filled from where its
+                # data went: it has no value at the head to compare with).
+                columns = (set(rows[0]) & set(at_head[table][0])) if rows and at_head[table] else set()
                 assert _digest(rows, columns) == _digest(at_head[table], columns), \
                     f"{table} changed when downgrading to {lower}"
         assert {"enterprises", "projects", "visits", "audit_entries", "users"} <= survivors

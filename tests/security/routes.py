@@ -3,7 +3,7 @@ POST body per endpoint.
 
 ``Targets`` fills a rule's arguments from the ``world`` fixture. "own" is a record of zone A (the zone
 of officer_a, chief_a and viewer_a), "other" one of zone B. Records the world lacks (a soft-deleted
-project, a contact, a funds entry, a merge, an import batch, an upload waiting between the import
+project, a contact, a note, a funds entry, a merge, an import batch, an upload waiting between the import
 steps) are made on first use, through the services, inside the test's rolled-back transaction.
 """
 from __future__ import annotations
@@ -61,7 +61,17 @@ class Targets:
     def contacts(self) -> dict:
         from crm.library.service import add_contact
 
-        made = {own: add_contact(self.world.admin, self.enterprise(own), {"name": f"联系人{own}"}) for own in ("own", "other")}
+        # A contact is its zone's own: "own" is zone A's (officer_a's), "other" zone B's (officer_b's).
+        made = {own: add_contact(self.officer(own), self.enterprise(own), {"name": f"联系人{own}"})
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def notes(self) -> dict:
+        from crm.library.service import add_note
+
+        made = {own: add_note(self.officer(own), self.enterprise(own), f"备注{own}") for own in ("own", "other")}
         db.session.commit()
         return made
 
@@ -216,6 +226,8 @@ class Targets:
             values["user"] = self.officer(own).id
         if "{contact}" in template:
             values["contact"] = self.contacts[own].id
+        if "{note}" in template:
+            values["note"] = self.notes[own].id
         if "{funds}" in template:
             values["funds"] = self.funds[own].id
         if "{deleted_project}" in template:
@@ -296,6 +308,12 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         return {"name": e.name, "zone_id": e.zone_id or 0, "version": e.version}
     if endpoint == "enterprises.add_contact":
         return {"name": "矩阵联系人", "title": "总经理"}
+    if endpoint == "enterprises.edit_contact":
+        return {"name": "矩阵联系人改", "title": "副总经理"}
+    if endpoint == "enterprises.add_note":
+        return {"text": "矩阵备注"}
+    if endpoint == "enterprises.edit_note":
+        return {"text": "矩阵备注改"}
     if endpoint == "enterprises.merge":
         return {"survivor_id": t.enterprise("other" if own == "own" else "own").id}
     if endpoint == "imports.index":

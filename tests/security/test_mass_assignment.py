@@ -240,10 +240,10 @@ def test_editing_an_enterprise_keeps_its_id_creator_and_deletion_state(world, lo
     before = fields(enterprise, "id", "created_by_id", "deleted_at", "uscc")
     client = login_as(w.officer_a)
     response = post(client, f"/enterprises/{enterprise.id}/edit", forged(
-        w, name=enterprise.name, uscc=enterprise.uscc, zone_id=0, notes="补充说明", version=enterprise.version))
+        w, name=enterprise.name, uscc=enterprise.uscc, zone_id=0, website="www.example.cn", version=enterprise.version))
     assert response.status_code == 302
     assert fields(enterprise, "id", "created_by_id", "deleted_at", "uscc") == before
-    assert enterprise.notes == "补充说明" and enterprise.name_normalized != "伪造"
+    assert enterprise.website == "www.example.cn" and enterprise.name_normalized != "伪造"
 
 
 # --- zone settings, users, chain mapping ----------------------------------------------------------
