@@ -15,8 +15,9 @@ from tests import factories as f
 
 @pytest.fixture
 def shared(world):
-    """A firm local to zone A; each zone has a contact and a note on it; officer_b edited its facts."""
-    enterprise = f.make_enterprise(world.admin, name="共享在园企业有限公司", zone_id=world.zone_a.id)
+    """A target firm both zones work on; each zone has a contact and a note on it; officer_b edited its
+    facts (a target's facts are any zone's to edit; a firm local to another zone's are not)."""
+    enterprise = f.make_enterprise(world.admin, name="共享目标企业有限公司")
     with acting_as(db.session, world.officer_a):
         contact_a = add_contact(world.officer_a, enterprise, {"name": "甲联系人", "title": "总经理", "phone": "13800000001"})
         note_a = add_note(world.officer_a, enterprise, "甲园区的备注：月底回访")
