@@ -96,8 +96,6 @@ class FundsStatus:
     committed: Decimal = Decimal(0)
     entries: list = field(default_factory=list)
 
-    increases: Decimal = Decimal(0)
-
     @property
     def rate(self) -> float | None:
         return figures.share(self.cumulative, self.committed)
@@ -133,8 +131,7 @@ def project_funds(project: Project) -> FundsStatus:
         FundsInPlace.project_id == project.id, FundsInPlace.deleted_at.is_(None)).order_by(FundsInPlace.month)).all()
     increase = increases_by_project([project.id]).get(project.id, Decimal(0))
     return FundsStatus(cumulative=sum((e.amount for e in entries), Decimal(0)),
-                       committed=figures.committed(project.contract_investment, increase), entries=entries,
-                       increases=increase)
+                       committed=figures.committed(project.contract_investment, increase), entries=entries)
 
 
 def warnings_for(project: Project, zone: Zone, funds_cumulative: Decimal, committed: Decimal,

@@ -24,7 +24,7 @@ from crm.library import duplicates as duplicate_service
 from crm.library.duplicates import find_duplicates
 from crm.library.service import segment_choices
 from crm.errors import ServiceError
-from crm.views import all_zone_choices, int_filter, list_filters, page_of, saving
+from crm.views import all_zone_choices, flash_form_errors, int_filter, list_filters, page_of, saving
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises", template_folder="templates")
 
@@ -140,24 +140,12 @@ def _chosen_zone(form) -> int | None:
     return form.zone_id.data or None
 
 
-def _contact_or_404(enterprise: Enterprise, contact_id: int) -> Contact:
-    contact = get_scoped_or_404(Contact, contact_id, current_user)
-    if contact.enterprise_id != enterprise.id or not can_write_zone(current_user, contact.zone_id):
+def _own_record_or_404(model, enterprise: Enterprise, record_id: int):
+    """A contact or note of this enterprise that the user's zone wrote (another zone's answers 404)."""
+    record = get_scoped_or_404(model, record_id, current_user)
+    if record.enterprise_id != enterprise.id or not can_write_zone(current_user, record.zone_id):
         abort(404)
-    return contact
-
-
-def _note_or_404(enterprise: Enterprise, note_id: int) -> EnterpriseNote:
-    note = get_scoped_or_404(EnterpriseNote, note_id, current_user)
-    if note.enterprise_id != enterprise.id or not can_write_zone(current_user, note.zone_id):
-        abort(404)
-    return note
-
-
-def _flash_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "danger")
+    return record
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
@@ -208,17 +196,13 @@ def add_contact(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     form = _with_zones(ContactForm())
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             enterprise_service.add_contact(current_user, enterprise, form_data(form, *ContactForm.FIELDS),
                                            zone_id=_chosen_zone(form))
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash("联系人已添加", "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
 
 
@@ -226,7 +210,7 @@ def add_contact(enterprise_id):
 @writer_required
 def edit_contact(enterprise_id, contact_id):
     enterprise = _get_or_404(enterprise_id)
-    contact = _contact_or_404(enterprise, contact_id)
+    contact = _own_record_or_404(Contact, enterprise, contact_id)
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
         with saving(form) as saved:
@@ -241,7 +225,7 @@ def edit_contact(enterprise_id, contact_id):
 @writer_required
 def delete_contact(enterprise_id, contact_id):
     enterprise = _get_or_404(enterprise_id)
-    contact = _contact_or_404(enterprise, contact_id)
+    contact = _own_record_or_404(Contact, enterprise, contact_id)
     if DeleteForm().validate_on_submit():
         records.soft_delete(current_user, contact)
         db.session.commit()
@@ -255,16 +239,12 @@ def add_note(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     form = _with_zones(NoteForm())
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             enterprise_service.add_note(current_user, enterprise, form.text.data, zone_id=_chosen_zone(form))
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if saved:
             flash("备注已添加", "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
 
 
@@ -272,7 +252,7 @@ def add_note(enterprise_id):
 @writer_required
 def edit_note(enterprise_id, note_id):
     enterprise = _get_or_404(enterprise_id)
-    note = _note_or_404(enterprise, note_id)
+    note = _own_record_or_404(EnterpriseNote, enterprise, note_id)
     form = NoteForm(obj=note)
     if form.validate_on_submit():
         with saving(form) as saved:
@@ -287,7 +267,7 @@ def edit_note(enterprise_id, note_id):
 @writer_required
 def delete_note(enterprise_id, note_id):
     enterprise = _get_or_404(enterprise_id)
-    note = _note_or_404(enterprise, note_id)
+    note = _own_record_or_404(EnterpriseNote, enterprise, note_id)
     if DeleteForm().validate_on_submit():
         records.soft_delete(current_user, note)
         db.session.commit()
