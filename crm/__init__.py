@@ -206,11 +206,11 @@ def register_template_helpers(app: Flask) -> None:
     from crm import formatting
 
     app.jinja_env.filters.update(formatting.FILTERS)
-    from crm.permissions import MASKED_NAME, TEMPLATE_FILTERS, TEMPLATE_TESTS
+    from crm.permissions import MASKED_NAME, TEMPLATE_FILTERS, TEMPLATE_GLOBALS, TEMPLATE_TESTS
 
     app.jinja_env.filters.update(TEMPLATE_FILTERS)
     app.jinja_env.tests.update(TEMPLATE_TESTS)
-    app.jinja_env.globals.update(MASKED_NAME=MASKED_NAME)
+    app.jinja_env.globals.update(MASKED_NAME=MASKED_NAME, **TEMPLATE_GLOBALS)
     from crm.navigation import nav_items
 
     app.jinja_env.globals.update(url_with=formatting.url_with, nav_items=nav_items)

@@ -11,6 +11,7 @@ funds entry or a capital increase of such a project is masked with it (``linked_
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
+from crm.errors import ServiceError
 from crm.extensions import db
 
 
@@ -39,11 +41,6 @@ def can_see_zone(user, zone_id: int | None) -> bool:
     return zones is None or zone_id in zones
 
 
-def can_write_zone(user, zone_id: int | None) -> bool:
-    zones = writable_zone_ids(user)
-    return zones is None or zone_id in zones
-
-
 def scope(stmt: Select, model, user, *, include_deleted: bool = False) -> Select:
     """Limit ``stmt`` to the rows of ``model`` that ``user`` may see."""
     if not include_deleted and hasattr(model, "deleted_at"):
@@ -58,7 +55,16 @@ def scope(stmt: Select, model, user, *, include_deleted: bool = False) -> Select
 MASKED_NAME = "保密项目"
 
 
-def _chief_zone_ids(user) -> list[int]:
+STAFF_ROLES = ("officer", "chief")
+
+
+def is_zone_staff(user) -> bool:
+    """Officers and chiefs: their zones' promotion staff, who own projects and log visits."""
+    return getattr(user, "role", None) in STAFF_ROLES
+
+
+def zones_in_charge(user) -> list[int]:
+    """The zones whose every project ``user`` answers for: a chief's own zones."""
     return user.zone_ids if getattr(user, "role", None) == "chief" else []
 
 
@@ -78,7 +84,7 @@ def sees_in_full(user, project) -> bool:
     if not can_see_zone(user, project.zone_id):
         return False
     return (not project.confidential or project.owner_id == user.id
-            or project.zone_id in _chief_zone_ids(user))
+            or project.zone_id in zones_in_charge(user))
 
 
 def in_full_condition(user, project=None) -> ColumnElement[bool]:
@@ -90,7 +96,7 @@ def in_full_condition(user, project=None) -> ColumnElement[bool]:
     if user is None or user.role == "admin":
         return true()
     parts = [project.confidential == false(), project.owner_id == user.id]
-    chief_zones = _chief_zone_ids(user)
+    chief_zones = zones_in_charge(user)
     if chief_zones:
         parts.append(project.zone_id.in_(chief_zones))
     return or_(*parts)
@@ -135,25 +141,6 @@ def get_scoped_or_404(model, record_id, user, *, include_deleted: bool = False, 
     return record
 
 
-def role_required(*roles: str):
-    """Refuse (403) signed-in users whose role is not listed."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def writer_required(view):
-    return role_required("officer", "chief", "admin")(view)
-
-
 def _current():
     return current_user._get_current_object()
 
@@ -164,12 +151,23 @@ TEMPLATE_FILTERS = {
     "if_in_full": lambda value, project, hidden=None: if_in_full(_current(), project, value, hidden),
 }
 TEMPLATE_TESTS = {"in_full": lambda project: sees_in_full(_current(), project)}
+# ``{% if may('project.change', project) %}``: the policy (below) for the signed-in user.
+TEMPLATE_GLOBALS = {"may": lambda action, record=None, **context: can(
+    _current(), action, ANY if record is None else record, **context)}
 
 
-# ----- the policy for what zones share: the enterprise library ----------------------------------
-# One place decides who may change a shared enterprise; the form, the import, the mapping page and the
-# CLI ask it. Each refusal is a Chinese reason, shown beside the field it concerns.
+# ----- the policy: who may do what ---------------------------------------------------------------
+# ``scope`` above decides what an actor may read; ``refusal`` / ``can`` / ``require`` below decide what
+# it may change. Every view, service, CLI command and import asks them; nothing else looks at a role.
+#
+# An actor is a ``User`` or the ``SystemActor`` (the server's console, an import or job with no user
+# named): both have ``id``, ``role``, ``zone_ids`` and ``display_name``.
+#
+# ``record`` is what the action is about: a project, a visit, an enterprise, a contact … or, for
+# actions in a zone (creating, importing, setting targets), the zone's id. Left out (``ANY``), the
+# question is whether the actor may do it at all — the gate of a page or a navigation entry.
 WRITER_ROLES = ("officer", "chief", "admin")
+ANY = object()
 
 
 class Refusal(NamedTuple):
@@ -177,51 +175,287 @@ class Refusal(NamedTuple):
     field: str | None = None
 
 
-def _writer(actor) -> bool:
-    return getattr(actor, "role", None) in WRITER_ROLES
+class NotAllowed(ServiceError):
+    """A refusal of the policy, raised by ``require``; views show it like any service error."""
 
 
-def library_refusal(actor, action: str, enterprise, *, to_zone_id: int | None = None,
-                    working_zone_ids=()) -> Refusal | None:
-    """Why ``actor`` may not do ``action`` to ``enterprise``, or None when it may.
+@dataclass(frozen=True)
+class SystemActor:
+    """The system acting on its own behalf: the city admin's rights, no user row."""
 
-    - ``edit``: a target (no zone) or a firm local to one of the actor's zones; another zone's local
-      firm is read-only to it.
-    - ``rehome`` (to ``to_zone_id``): making a target local to one's own zone; moving a firm local
-      elsewhere, or back to target, is the admin's alone.
-    - ``map``: segment mappings and 链主 marks of a local firm belong to its zone (and the admin).
-    - ``delete``: a chief's, for a firm no other zone works on (``working_zone_ids``: zones with an
-      active project or an open next step on it); the admin's always, after seeing who works on it.
-    """
-    if getattr(actor, "role", None) == "admin":
+    display_name: str = "系统"
+    id: None = None
+    role: str = "admin"
+    username: str = "system"
+    zone_ids: tuple = ()
+    zones: tuple = ()
+    is_authenticated: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        return True
+
+
+SYSTEM = SystemActor()
+
+
+def _role(actor) -> str | None:
+    return getattr(actor, "role", None)
+
+
+def _zones(actor) -> set[int]:
+    return set(getattr(actor, "zone_ids", ()) or ())
+
+
+def _zone_of(record) -> int | None:
+    """The zone a record belongs to; ``record`` may be a zone id, a Zone or a zoned record."""
+    if record is None or isinstance(record, int):
+        return record
+    return record.zone_id if hasattr(record, "zone_id") else record.id
+
+
+def _admin_only(what: str):
+    def rule(actor, record, **context):
+        return None if _role(actor) == "admin" else Refusal(f"只有市投促中心管理员可以{what}")
+    return rule
+
+
+def _writer_in_zone(actor, record, **context) -> Refusal | None:
+    """Write in a zone: a writer bound to it (the admin everywhere). A record of no zone (a contact the
+    admin kept for no zone) is the admin's."""
+    if _role(actor) == "admin":
         return None
-    if not _writer(actor):
-        return Refusal("只读账号不能修改企业库")
-    own = set(writable_zone_ids(actor) or ())
-    local_elsewhere = enterprise.zone_id is not None and enterprise.zone_id not in own
-    if action in {"edit", "map"}:
-        if local_elsewhere:
-            what = "企业信息" if action == "edit" else "产业链环节和链主标记"
-            return Refusal(f"该企业是其他园区的在园企业，其{what}只能由所在园区或市投促中心修改",
-                           "zone_id" if action == "edit" else "segment_ids")
+    if _role(actor) not in WRITER_ROLES:
+        return Refusal("只读账号不能修改数据")
+    if record is ANY or _zone_of(record) in _zones(actor):
         return None
-    if action == "rehome":
-        if to_zone_id == enterprise.zone_id:
-            return None
-        if enterprise.zone_id is None and to_zone_id in own:
-            return None
-        return Refusal("只能把外地目标企业登记为本园区的在园企业；变更其他在园企业的所在园区或改回目标企业，"
-                       "请联系市投促中心", "zone_id")
-    if action == "delete":
-        if actor.role != "chief" or local_elsewhere:
-            return Refusal("只有本园区负责人可以删除本园区在园企业或外地目标企业")
-        others = sorted(set(working_zone_ids) - own)
-        if others:
-            return Refusal("其他园区正在跟进该企业（有在办项目或待办下一步），不能删除；如需删除请联系市投促中心")
-        return None
-    raise ValueError(f"unknown library action {action!r}")
+    return Refusal("只能处理本人所属园区的数据", "zone_id")
 
 
-def can(actor, action: str, record, **context) -> bool:
-    """The policy as a yes/no, for templates and lists."""
-    return library_refusal(actor, action, record, **context) is None
+def _import_into(actor, record, **context) -> Refusal | None:
+    """Import into a zone: a writer of it; the rows are written as of the actor's first zone, so a
+    writer of several zones imports into the first only (the admin into any)."""
+    refused = _writer_in_zone(actor, record)
+    if refused:
+        return Refusal("只有招商专员、园区负责人和管理员可以导入台账") if _role(actor) not in WRITER_ROLES else refused
+    if _role(actor) == "admin" or record is ANY or list(actor.zone_ids)[:1] == [_zone_of(record)]:
+        return None
+    return Refusal("本账号的首个所属园区不是所选园区，系统只能将数据写入首个所属园区", "zone_id")
+
+
+def _chief_of(actor, zone_id) -> bool:
+    return zone_id in zones_in_charge(actor)
+
+
+def _change_project(actor, project, **context) -> Refusal | None:
+    """A project is changed by its owner, the chiefs of its zone and the admin. The other officers
+    of the zone read it, log visits on it, and leave the rest to its owner (README: 谁可以修改项目)."""
+    if _role(actor) == "admin" or (project is ANY and _role(actor) in WRITER_ROLES):
+        return None
+    refused = _writer_in_zone(actor, project)
+    if refused:
+        return refused
+    if _chief_of(actor, project.zone_id) or project.owner_id == actor.id:
+        return None
+    return Refusal("只有项目负责人、本园区负责人或市投促中心可以修改该项目")
+
+
+def _assign_owner(actor, record, **context) -> Refusal | None:
+    """Choosing a project's owner: the zone's chiefs and the admin; an officer's projects are their own."""
+    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
+        return None
+    return Refusal("只有园区负责人或市投促中心可以指定项目负责人", "owner_id")
+
+
+def _change_funds(actor, entry, **context) -> Refusal | None:
+    """Funds in place and capital increases are the project's: whoever may change the project."""
+    return _change_project(actor, entry if entry is ANY else entry.project)
+
+
+def _change_visit(actor, visit, **context) -> Refusal | None:
+    """A visit is changed by the officer who logged it, the owner of its project, the zone's chiefs
+    and the admin."""
+    if _role(actor) == "admin" or (visit is ANY and _role(actor) in WRITER_ROLES):
+        return None
+    refused = _writer_in_zone(actor, visit)
+    if refused:
+        return refused
+    project = visit.project
+    if _chief_of(actor, visit.zone_id) or visit.officer_id == actor.id or (project and project.owner_id == actor.id):
+        return None
+    return Refusal("只有记录人、项目负责人、本园区负责人或市投促中心可以修改该走访记录")
+
+
+def _read_reports(actor, record, **context) -> Refusal | None:
+    """Reports (the ledger, targets): zone chiefs, the city centre and leaders, for the zones they see."""
+    if _role(actor) not in ("chief", "admin", "viewer"):
+        return Refusal("报表仅供园区负责人、市投促中心和领导查看")
+    if record is ANY or record is None or can_see_zone(actor, _zone_of(record)):
+        return None
+    return Refusal("只能查看本人所属园区的报表", "zone_id")
+
+
+def _set_targets(actor, record, **context) -> Refusal | None:
+    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
+        return None
+    return Refusal("只有本园区负责人或市投促中心可以设置目标")
+
+
+def _name_person(actor, person, **context) -> Refusal | None:
+    """Writing a record in someone's name (an import's 负责人 / 走访人 column): an officer only in their own."""
+    if person is ANY or _role(actor) != "officer" or person.id == actor.id:
+        return None
+    return Refusal("招商专员只能导入本人负责的记录")
+
+
+def _see_name(viewer, author, **context) -> Refusal | None:
+    """Whether ``viewer`` may know who made a change: within the viewer's zones, the viewer's own, the
+    admin's, or for the admin; another zone's staff show as "其他园区"."""
+    if author is ANY or _role(viewer) == "admin" or _role(author) == "admin" or author.id == viewer.id \
+            or _zones(author) & _zones(viewer):
+        return None
+    return Refusal("其他园区")
+
+
+# The shared enterprise library -----------------------------------------------------------------
+def _local_elsewhere(actor, enterprise) -> bool:
+    return enterprise.zone_id is not None and enterprise.zone_id not in _zones(actor)
+
+
+def _library_writer(actor) -> Refusal | None:
+    return None if _role(actor) in WRITER_ROLES else Refusal("只读账号不能修改企业库")
+
+
+def _edit_enterprise(actor, enterprise, **context) -> Refusal | None:
+    """Basic facts: a target (no zone) or a firm local to one of the actor's zones; another zone's
+    local firm is read-only to it."""
+    if _role(actor) == "admin":
+        return None
+    if refused := _library_writer(actor):
+        return refused
+    if enterprise is not ANY and _local_elsewhere(actor, enterprise):
+        return Refusal("该企业是其他园区的在园企业，其企业信息只能由所在园区或市投促中心修改", "zone_id")
+    return None
+
+
+def _map_enterprise(actor, enterprise, **context) -> Refusal | None:
+    """Segment mappings and 链主 marks of a local firm belong to its zone (and the admin)."""
+    if _role(actor) == "admin":
+        return None
+    if refused := _library_writer(actor):
+        return refused
+    if enterprise is not ANY and _local_elsewhere(actor, enterprise):
+        return Refusal("该企业是其他园区的在园企业，其产业链环节和链主标记只能由所在园区或市投促中心修改", "segment_ids")
+    return None
+
+
+def _rehome_enterprise(actor, enterprise, *, to_zone_id=None, **context) -> Refusal | None:
+    """Making a target local to one's own zone; moving a firm local elsewhere, or back to target, is
+    the admin's alone — in the form and the import alike."""
+    if _role(actor) == "admin":
+        return None
+    if refused := _library_writer(actor):
+        return refused
+    if enterprise is ANY or to_zone_id == enterprise.zone_id:
+        return None
+    if enterprise.zone_id is None and to_zone_id in _zones(actor):
+        return None
+    return Refusal("只能把外地目标企业登记为本园区的在园企业；变更其他在园企业的所在园区或改回目标企业，"
+                   "请联系市投促中心", "zone_id")
+
+
+def _delete_enterprise(actor, enterprise, *, working_zone_ids=(), **context) -> Refusal | None:
+    """A chief's, for a firm no other zone works on (``working_zone_ids``: zones with an active
+    project or an open next step on it); the admin's always, after seeing who works on it."""
+    if _role(actor) == "admin":
+        return None
+    if refused := _library_writer(actor):
+        return refused
+    if _role(actor) != "chief" or (enterprise is not ANY and _local_elsewhere(actor, enterprise)):
+        return Refusal("只有本园区负责人可以删除本园区在园企业或外地目标企业")
+    if set(working_zone_ids) - _zones(actor):
+        return Refusal("其他园区正在跟进该企业（有在办项目或待办下一步），不能删除；如需删除请联系市投促中心")
+    return None
+
+
+RULES = {
+    "zone.write": _writer_in_zone,            # record: a zone id — create projects, visits, contacts there
+    "project.change": _change_project,        # edit, stage, segments, commitments, delete
+    "project.assign": _assign_owner,          # record: a project or zone id
+    "funds.change": _change_funds,            # record: a funds entry or capital increase
+    "visit.change": _change_visit,            # edit, mark the next step done, delete
+    "contact.change": _writer_in_zone,        # contacts and notes are their zone's own
+    "enterprise.edit": _edit_enterprise,
+    "enterprise.rehome": _rehome_enterprise,  # context: to_zone_id
+    "enterprise.map": _map_enterprise,
+    "enterprise.delete": _delete_enterprise,  # context: working_zone_ids
+    "import.run": _import_into,               # record: a zone id
+    "import.name_person": _name_person,       # record: the user a row names
+    "reports.read": _read_reports,            # record: a zone id, None for the city
+    "reports.set_targets": _set_targets,      # record: a zone id
+    "history.see_name": _see_name,            # record: the author of a change
+    "city.all_zones": _admin_only("在各园区之间选择"),  # choose any zone on a form, the city's by-zone views
+    "enterprise.merge": _admin_only("合并企业"),
+    "import.revert": _admin_only("撤销导入批次"),
+    "ruling.decide": _admin_only("裁定首报首谈"),
+    "ruling.reopen": _admin_only("重启被裁定终止的项目"),
+    "trash.restore": _admin_only("从回收站恢复记录"),
+    "admin.manage": _admin_only("管理用户、园区和产业链"),
+}
+
+# What deleting a record asks (``records.soft_delete``), by its kind.
+DELETE_ACTIONS = {
+    "Project": "project.change", "Visit": "visit.change", "FundsInPlace": "funds.change",
+    "CapitalIncrease": "funds.change", "Contact": "contact.change", "EnterpriseNote": "contact.change",
+    "Enterprise": "enterprise.delete", "EnterpriseSegment": "enterprise.map",
+}
+
+
+def refusal(actor, action: str, record=ANY, **context) -> Refusal | None:
+    """Why ``actor`` may not do ``action`` (to ``record``), or None when it may."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return Refusal("请先登录")
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}") from None
+    return rule(actor, record, **context)
+
+
+def can(actor, action: str, record=ANY, **context) -> bool:
+    """The policy as a yes/no, for templates, navigation and lists."""
+    return refusal(actor, action, record, **context) is None
+
+
+def require(actor, action: str, record=ANY, **context) -> None:
+    """Raise ``NotAllowed`` (a ServiceError: Chinese message, field) unless ``actor`` may."""
+    refused = refusal(actor, action, record, **context)
+    if refused:
+        raise NotAllowed(refused.message, refused.field)
+
+
+def require_delete(actor, record, **context) -> None:
+    require(actor, DELETE_ACTIONS[type(record).__name__], record, **context)
+
+
+def allowed(action: str):
+    """A view's gate: 403 for a signed-in user who may never do ``action``. The record-level
+    question is the service's (``require``) or the view's, once the record is loaded."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def allowed_or_404(actor, action: str, record, **context):
+    """``record`` when ``actor`` may do ``action`` to it; otherwise 404, as for another zone's record."""
+    if not can(actor, action, record, **context):
+        abort(404)
+    return record

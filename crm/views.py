@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, request
+from flask_login import current_user
 
 from sqlalchemy import select
 
@@ -9,7 +10,7 @@ from crm.extensions import db
 from crm.forms import show_service_error
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
-from crm.permissions import visible_zone_ids, writable_zone_ids
+from crm.permissions import STAFF_ROLES, can, refusal, visible_zone_ids, writable_zone_ids
 from crm.errors import ServiceError
 from crm.inputs import parse_id, parse_page
 
@@ -54,9 +55,9 @@ def zone_choices(user, writable=True):
 
 
 def owner_choices(user):
-    if user.role == "officer":
+    if not can(user, "project.assign"):
         return [(user.id, user.display_name)]
-    stmt = select(User).where(User.role.in_(["officer", "chief"]), User.active.is_(True)).order_by(User.id)
+    stmt = select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.id)
     zone_ids = visible_zone_ids(user)
     if zone_ids is not None:
         stmt = stmt.where(User.zones.any(Zone.id.in_(zone_ids)))
@@ -99,6 +100,15 @@ class saving:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def refused(action: str, record) -> bool:
+    """Flash the policy's refusal of ``action`` on ``record`` to the signed-in user; True when refused.
+    A form page opened by someone who may not save it says so at once, instead of after typing."""
+    reason = refusal(current_user, action, record)
+    if reason is not None:
+        flash(reason.message, "danger")
+    return reason is not None
 
 
 def flash_form_errors(form) -> None:

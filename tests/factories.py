@@ -11,6 +11,7 @@ from crm.accounts.service import create_user
 from crm.extensions import db
 from crm.accounts.zones import Zone
 from crm.library.service import create_enterprise
+from crm.permissions import SYSTEM
 from crm.pipeline.service import create_project
 from crm.visits.service import create_visit
 
@@ -42,7 +43,7 @@ def make_user(role: str = "officer", zones: list[Zone] | None = None, username: 
 def make_enterprise(actor=None, **data):
     n = next(_counter)
     data.setdefault("name", f"测试企业{n}有限公司")
-    return create_enterprise(actor, data)
+    return create_enterprise(actor or SYSTEM, data)
 
 
 def make_project(actor, enterprise=None, **data):

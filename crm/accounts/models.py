@@ -70,14 +70,6 @@ class User(UserMixin, TimestampMixin, db.Model):
         return len(self.recovery_code_hashes or [])
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def can_write(self) -> bool:
-        return self.role in {"officer", "chief", "admin"}
-
-    @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
 

@@ -11,14 +11,14 @@ from crm.db import utcnow
 from crm.errors import ServiceError
 from crm.extensions import db
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
+from crm.permissions import require
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 
 
 def merge_enterprises(actor, survivor: Enterprise, merged: Enterprise) -> EnterpriseMerge:
     """Move contacts, projects, visits and segment mappings to ``survivor``; soft-delete ``merged``."""
-    if actor.role != "admin":
-        raise ServiceError("只有市投促中心管理员可以合并企业")
+    require(actor, "enterprise.merge")
     if survivor.id == merged.id:
         raise ServiceError("不能把企业合并到自身", field="survivor_id")
     if survivor.deleted_at or merged.deleted_at:
@@ -49,8 +49,7 @@ def merge_enterprises(actor, survivor: Enterprise, merged: Enterprise) -> Enterp
 
 def undo_merge(actor, record: EnterpriseMerge) -> None:
     """Put everything a merge moved back where it was, and bring the merged enterprise back."""
-    if actor.role != "admin":
-        raise ServiceError("只有市投促中心管理员可以撤销合并")
+    require(actor, "enterprise.merge")
     if record.undone_at:
         raise ServiceError("该合并已撤销")
     moved = record.moved

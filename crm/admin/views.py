@@ -13,7 +13,7 @@ from crm.accounts.security_events import SecurityEvent
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.accounts.security_events import SECURITY_EVENTS
-from crm.permissions import role_required
+from crm.permissions import allowed
 from crm.forms import DeleteForm
 from crm.admin import trash as trash_service
 from crm.admin.trash import kind_of as trash_kind
@@ -27,7 +27,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 
 @bp.before_request
-@role_required("admin")
+@allowed("admin.manage")
 def admin_only():
     """Every page here is the city admin's."""
 

@@ -6,8 +6,6 @@ prints the same numbers as the report page and its Excel export.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -19,20 +17,8 @@ from crm.catalog.models import Chain
 from crm.accounts.zones import Zone
 from crm.chains import gaps as analysis
 from crm.inputs import id_or_none
+from crm.permissions import SYSTEM
 from crm.pipeline.service import fill_missing_segments
-
-
-@dataclass(frozen=True)
-class CityOperator:
-    """The person at the server's console: sees every zone, like the city admin."""
-
-    id: None = None
-    role: str = "admin"
-    zones: list = field(default_factory=list)
-
-    @property
-    def zone_ids(self) -> list[int]:
-        return []
 
 
 def _zone_id(zone: str | None) -> int | None:
@@ -55,7 +41,7 @@ def _zone_id(zone: str | None) -> int | None:
 @with_appcontext
 def gaps(chain_code: str, zone: str | None, as_json: bool) -> None:
     """Print the chain-gap report of one chain for a zone or the whole city."""
-    operator = CityOperator()
+    operator = SYSTEM
     try:
         report = analysis.analyse_chain(operator, chain_code, _zone_id(zone))
     except analysis.NotFound as error:
@@ -99,7 +85,7 @@ def _print_text(report: analysis.ChainReport, data: dict) -> None:
 def fill_project_segments(dry_run: bool) -> None:
     """Give every project serving no segment its enterprise's primary segment (for projects made earlier)."""
     with acting_as(db.session, None):
-        found = fill_missing_segments(CityOperator())
+        found = fill_missing_segments(SYSTEM)
     for project, segment in found:
         click.echo(f"#{project.id} {project.zone.name} {project.name} → {segment.name}（{segment.code}）")
     if dry_run:

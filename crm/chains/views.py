@@ -21,7 +21,7 @@ from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.library.models import Enterprise
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
-from crm.permissions import MASKED_NAME, role_required, sees_in_full, visible_zone_ids, writer_required
+from crm.permissions import MASKED_NAME, allowed, can, sees_in_full, visible_zone_ids
 from crm.forms import DeleteForm
 from crm.chains import gaps as analysis
 from crm.library import segments as mapping
@@ -142,7 +142,7 @@ def _panel_json(panel: analysis.SegmentPanel) -> dict:
         "zones": panel.holders,
         "library_url": url_for("enterprises.index", segment_id=segment_id) if segment_id else None,
         "edit_url": url_for("chains.edit_segment", segment_id=segment_id)
-        if segment_id and current_user.role == "admin" else None,
+        if segment_id and can(current_user, "admin.manage") else None,
     }
 
 
@@ -182,7 +182,7 @@ def _enterprise_or_404(enterprise_id: int) -> Enterprise:
 
 
 @bp.route("/mapping/<int:enterprise_id>", methods=["GET", "POST"])
-@writer_required
+@allowed("enterprise.map")
 def mapping_page(enterprise_id):
     enterprise = _enterprise_or_404(enterprise_id)
     segments = mapping.all_segments()
@@ -241,7 +241,7 @@ def _chain_links(chain: Chain) -> list[SegmentLink]:
 
 
 @bp.route("/<code>/segments", methods=["GET", "POST"])
-@role_required("admin")
+@allowed("admin.manage")
 def edit_chain(code):
     """The admin's chain editor: every segment (edit) and link (delete), and a form to add a link."""
     chain = _chain_or_404(code)
@@ -257,7 +257,7 @@ def edit_chain(code):
 
 
 @bp.route("/links/<int:link_id>/delete", methods=["POST"])
-@role_required("admin")
+@allowed("admin.manage")
 def delete_link(link_id):
     link = db.session.get(SegmentLink, link_id) or abort(404)
     chain_code = link.from_segment.chain.code
@@ -274,7 +274,7 @@ def delete_link(link_id):
 
 
 @bp.route("/segments/<int:segment_id>/edit", methods=["GET", "POST"])
-@role_required("admin")
+@allowed("admin.manage")
 def edit_segment(segment_id):
     segment = db.session.get(Segment, segment_id) or abort(404)
     form = SegmentForm(obj=segment)

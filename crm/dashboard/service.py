@@ -15,7 +15,7 @@ from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES, PIPELINE_STAGES, SIGNED_STAGES
-from crm.permissions import scope
+from crm.permissions import can, scope, visible_zone_ids
 from crm.ledger import service as ledger
 from crm.pipeline.service import overdue_condition
 from crm.dashboard.my_work import idle_days, last_visit_date
@@ -60,7 +60,7 @@ def overview(user: User, year: int | None = None, zone_id: int | None = None, to
         "committed": rates["committed"],
         "by_chain": _by_chain(base),
         "by_owner": _by_owner(base),
-        "by_zone": _by_zone(base) if user.role == "admin" and not zone_id else [],
+        "by_zone": _by_zone(base) if can(user, "city.all_zones") and not zone_id else [],
         "overdue": overdue,
         "overdue_count": overdue_count,
         "stale_count": _stale_count(user, zone_ids, today),
@@ -76,7 +76,7 @@ def _projects(user: User, zone_ids):
 
 
 def _zone_ids_for(user: User):
-    return None if user.role == "admin" else user.zone_ids
+    return visible_zone_ids(user)
 
 
 def _breakdown(base, key_columns, join=None):

@@ -21,7 +21,8 @@ from crm.accounts.zones import Zone
 from crm.imports import service as import_service
 from crm.errors import ServiceError
 from crm.imports.reading import field_spec
-from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping, SYSTEM_ACTOR
+from crm.imports.service import FIELD_LABELS, ImportRefused, KINDS, suggest_mapping
+from crm.permissions import SYSTEM, can
 from crm.inputs import id_or_none
 
 
@@ -116,8 +117,8 @@ def _zone(ref: str) -> Zone:
 
 def _actor(username: str | None):
     if username is None:
-        return SYSTEM_ACTOR
+        return SYSTEM
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.can_write:
+    if user is None or not user.active or not can(user, "zone.write"):
         raise click.BadParameter(f"“{username}”不是可写入数据的有效用户", param_hint="--as")
     return user

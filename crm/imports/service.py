@@ -16,7 +16,7 @@ The flow, shared by the web pages, the CLI and the tests:
 5. ``revert_batch`` (city admin) soft-deletes what a batch created and restores what it changed,
    unless a record was changed after the import — then it refuses rather than overwrite.
 
-Acting users are passed explicitly. The CLI may act as ``SYSTEM_ACTOR``: the city admin's rights,
+Acting users are passed explicitly. The CLI may act as ``crm.permissions.SYSTEM``: the city admin's rights,
 no user row (audit entries and the batch show no user; projects and visits then need a named
 负责人/跟进人 in the file).
 """
@@ -48,7 +48,7 @@ from crm.pipeline.lifecycle import (DROPPED, LEAD, LifecycleError, MILESTONE_COL
                                     is_signed_stage)
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, in_full_condition, library_refusal, scope, writable_zone_ids
+from crm.permissions import STAFF_ROLES, can, in_full_condition, is_zone_staff, refusal, require, scope
 from crm.library.service import add_note, create_enterprise, update_enterprise
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
@@ -65,7 +65,6 @@ ENTITY_LABELS = {"Enterprise": "企业", "Project": "项目", "Visit": "走访�
 ACTION_LABELS = {"create": "新建", "update": "更新", "unchanged": "无变化", "skip": "跳过"}
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ROWS = 50_000
-WRITER_ROLES = {"officer", "chief", "admin"}
 CHUNK = 500
 
 # Each field's label with its unit, from the one field table (crm/fields.py): the mapping choices,
@@ -122,22 +121,6 @@ class ImportFailed(ServiceError):
         self.row = row
 
 
-@dataclass(frozen=True)
-class SystemActor:
-    """The CLI's actor when no user is named: the city admin's rights, no user row."""
-
-    id: None = None
-    role: str = "admin"
-    username: str = "system"
-    display_name: str = "系统导入"
-    zone_ids: tuple = ()
-
-    @property
-    def is_admin(self) -> bool:
-        return True
-
-
-SYSTEM_ACTOR = SystemActor()
 
 
 class Step(NamedTuple):
@@ -250,11 +233,11 @@ def field_choices(kind: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 def check_access(actor, zone: Zone | None) -> None:
     """Refuse (whole import) an actor who may not write into ``zone``."""
-    if getattr(actor, "role", None) not in WRITER_ROLES:
-        raise ImportRefused("只有招商专员、园区负责人和管理员可以导入台账")
+    if not can(actor, "import.run"):
+        raise ImportRefused(refusal(actor, "import.run").message)
     if zone is None:
         raise ImportRefused("请选择要导入的园区")
-    if not can_write_zone(actor, zone.id):
+    if not can(actor, "zone.write", zone):
         raise ImportRefused(f"无权向“{zone.name}”导入数据")
 
 
@@ -497,17 +480,17 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
             continue
         seen_target[existing.id] = row.number
         if is_local and existing.zone_id != zone.id:
-            refusal = library_refusal(actor, "rehome", existing, to_zone_id=zone.id)
-            if refusal:
+            refused = refusal(actor, "enterprise.rehome", existing, to_zone_id=zone.id)
+            if refused:
                 where = f"已是“{existing.zone.name}”的在园企业" if existing.zone_id else "是目标企业"
                 plan.problem(row.number, row.column("local", "enterprises"),
-                             f"该企业{where}：{refusal.message}", v.get("local"))
+                             f"该企业{where}：{refused.message}", v.get("local"))
                 continue
         note_text = data.pop("notes", "")
         changes = _enterprise_changes(existing, data, name, uscc, zone.id if is_local else None)
-        refusal = library_refusal(actor, "edit", existing) if changes else None  # shared facts only
-        if refusal:
-            plan.problem(row.number, row.column("name", "enterprises"), refusal.message, name)
+        refused = refusal(actor, "enterprise.edit", existing) if changes else None  # shared facts only
+        if refused:
+            plan.problem(row.number, row.column("name", "enterprises"), refused.message, name)
             continue
         if note_text and not _zone_has_note(existing, zone, note_text):
             changes["notes"] = note_text  # 备注 is the zone's own: written as a note of the importing zone
@@ -607,7 +590,7 @@ class _Staff:
     """The zone's officers and chiefs, by username and by display name, for 负责人 / 跟进人."""
 
     def __init__(self, zone: Zone):
-        stmt = select(User).where(User.zones.any(Zone.id == zone.id), User.role.in_(["officer", "chief"]),
+        stmt = select(User).where(User.zones.any(Zone.id == zone.id), User.role.in_(STAFF_ROLES),
                                   User.active.is_(True)).options(selectinload(User.zones))
         self.users = db.session.scalars(stmt).all()
         self.zone = zone
@@ -639,14 +622,14 @@ def _person(plan: ImportPlan, row: _Parsed, kind: str, field_name: str, actor, s
         if problem:
             plan.problem(row.number, column, problem, text)
             return False
-    if actor.role == "officer" and user.id != actor.id:
-        plan.problem(row.number, column, f"招商专员只能导入本人负责的记录，{label}须为本人（{actor.display_name}）", text)
+    if refused := refusal(actor, "import.name_person", user):
+        plan.problem(row.number, column, f"{refused.message}，{label}须为本人（{actor.display_name}）", text)
         return False
-    if kind == "projects" and user.role not in ("officer", "chief"):
+    if kind == "projects" and not is_zone_staff(user):
         # The project service's rule: a project's owner is one of the zone's promotion staff.
         plan.problem(row.number, column, f"请填写{label}：项目负责人须为本园区的招商人员", text)
         return False
-    if user.role != "admin" and (writable_zone_ids(user) or [None])[0] != staff.zone.id:
+    if not can(user, "import.run", staff.zone):
         plan.problem(row.number, column, f"{user.display_name}的首个所属园区不是“{staff.zone.name}”，系统无法以其名义写入本园区", text)
         return False
     return user.id
@@ -667,7 +650,7 @@ PROJECT_DATA_FIELDS = ("planned_investment", "land_area", "source", "priority", 
 
 
 def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
-    if actor.role != "admin" and (writable_zone_ids(actor) or [None])[0] != zone.id:
+    if not can(actor, "import.run", zone):
         raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
     resolver = _Resolver(rows)
     staff = _Staff(zone)
@@ -718,12 +701,15 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
             continue
         changes = {k: value for k, value in data.items() if getattr(project, k) != value}
         if v.get("owner") is not None and owner_id != project.owner_id:
-            if actor.role == "officer":
+            if not can(actor, "project.assign", project):
                 plan.problem(row.number, row.column("owner", "projects"), "招商专员不能更改项目负责人", v.get("owner"))
                 continue
             changes["owner_id"] = owner_id
         if matcher.changes(project, segments):  # a blank cell keeps the project's segments
             changes["segments"] = segments
+        if (changes or steps) and (refused := refusal(actor, "project.change", project)):
+            plan.problem(row.number, row.column("name", "projects"), refused.message, name)
+            continue
         labels = {**FIELD_LABELS["projects"], "owner_id": "负责人"}
         parts = [f"匹配到本园区已有项目（#{project.id}，{enterprise_text}）"]
         if changes:
@@ -1156,8 +1142,7 @@ def revert_batch(actor, batch: ImportBatch) -> None:
     Refuses, naming the records, when any was changed after the import, or when something made
     since hangs off a record the batch created: an undo must not overwrite later work.
     """
-    if getattr(actor, "role", None) != "admin":
-        raise ServiceError("只有市投促中心管理员可以撤销导入批次")
+    require(actor, "import.revert")
     if batch.status == "reverted":
         raise ServiceError("该批次已撤销")
     changes = batch.changes or {}

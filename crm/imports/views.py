@@ -22,7 +22,7 @@ from crm.inputs import download_name
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form, mapping_from
 from crm.imports.models import ImportBatch
 from crm.accounts.zones import Zone
-from crm.permissions import get_scoped_or_404, role_required, writable_zone_ids, writer_required
+from crm.permissions import allowed, can, get_scoped_or_404, writable_zone_ids
 from crm.imports import dictionary, service as import_service
 from crm.errors import ServiceError
 from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportHasProblems, ImportRefused, KIND_LABELS, limits, read_table, REQUIRED
@@ -36,7 +36,7 @@ PREVIEW_LIMIT = 300  # problems and planned rows shown on the page; the report h
 
 
 @bp.before_request
-@writer_required
+@allowed("import.run")
 def writers_only():
     """Importing is for officers, chiefs and the city admin; viewers get 403."""
 
@@ -109,7 +109,7 @@ def _sweep() -> None:
 def index():
     form = UploadForm()
     form.zone_id.choices = zone_choices(current_user)
-    if current_user.role != "admin":
+    if not can(current_user, "city.all_zones"):
         del form.zone_id
     if form.validate_on_submit():
         zone = _zone_for(form)
@@ -263,7 +263,7 @@ def batch(batch_id):
 
 
 @bp.route("/batches/<int:batch_id>/revert", methods=["POST"])
-@role_required("admin")
+@allowed("import.revert")
 def revert(batch_id):
     batch = get_scoped_or_404(ImportBatch, batch_id, current_user)
     if ConfirmForm().validate_on_submit():

@@ -21,7 +21,7 @@ from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.ledger import figures
 from crm.pipeline.lifecycle import DROPPED, MILESTONE_COLUMNS
-from crm.permissions import scope
+from crm.permissions import require, scope
 from crm.errors import check_version, ServiceError
 
 DEFAULT_TARGETS = {"register_rate": Decimal("0.9"), "start_rate": Decimal("0.6"),
@@ -36,6 +36,7 @@ def investment_per_mu(project: Project) -> Decimal | None:
 
 
 def update_commitments(actor: User, project: Project, data: dict[str, Any], version=None) -> Project:
+    require(actor, "project.change", project)
     check_version(project, version)
     if project.signed_date is None:
         raise ServiceError("项目签约后才能填写协议承诺", field="contract_investment")
@@ -56,6 +57,7 @@ def update_commitments(actor: User, project: Project, data: dict[str, Any], vers
 
 
 def add_funds(actor: User, project: Project, month: date, amount: Decimal, note: str = "") -> FundsInPlace:
+    require(actor, "project.change", project)
     if project.signed_date is None:
         raise ServiceError("项目签约后才能登记到资", field="month")
     month = month.replace(day=1)
@@ -77,6 +79,7 @@ def add_funds(actor: User, project: Project, month: date, amount: Decimal, note:
 
 
 def add_capital_increase(actor: User, project: Project, signed_on: date, amount: Decimal, note: str = "") -> CapitalIncrease:
+    require(actor, "project.change", project)
     if project.signed_date is None:
         raise ServiceError("项目签约后才能登记增资", field="amount")
     if amount is None or amount <= 0:
@@ -170,8 +173,7 @@ def target_for(zone_ids: list[int] | None, year: int) -> dict:
 
 
 def set_target(actor: User, zone: Zone, year: int, data: dict[str, Any]) -> ZoneTarget:
-    if actor.role not in {"chief", "admin"} or (actor.role == "chief" and zone.id not in actor.zone_ids):
-        raise ServiceError("只有本园区负责人或市投促中心可以设置目标")
+    require(actor, "reports.set_targets", zone)
     target = db.session.scalar(select(ZoneTarget).where(ZoneTarget.zone_id == zone.id, ZoneTarget.year == year))
     if target is None:
         target = ZoneTarget(zone_id=zone.id, year=year)

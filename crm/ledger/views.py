@@ -9,7 +9,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.accounts.zones import Zone
 from crm.ledger.models import ZoneTarget
-from crm.permissions import can_see_zone, role_required
+from crm.permissions import allowed, can
 from crm.ledger.forms import ZoneSettingsForm
 from crm.ledger import service as ledger
 from crm.inputs import download_name, month_bounds, parse_id, parse_year
@@ -20,7 +20,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="temp
 
 
 @bp.before_request
-@role_required("chief", "admin", "viewer")
+@allowed("reports.read")
 def report_readers():
     """Reports are for zone chiefs, the city centre and leaders."""
 
@@ -41,21 +41,21 @@ def ledger_xlsx():
     except ValueError:
         flash("月份格式应为 2026-03", "danger")
         return redirect(url_for("reports.index"))
-    if zone_id and not can_see_zone(current_user, zone_id):
+    if zone_id and not can(current_user, "reports.read", zone_id):
         abort(404)
     buffer = BytesIO()
     export_ledger(current_user, month, buffer, zone_id=zone_id)
     buffer.seek(0)
     zone = db.session.get(Zone, zone_id) if zone_id else None
-    name = f"{zone.name if zone else ('全市' if current_user.role == 'admin' else '本园区')}{month}招商项目台账.xlsx"
+    name = f"{zone.name if zone else ('全市' if can(current_user, 'city.all_zones') else '本园区')}{month}招商项目台账.xlsx"
     return send_file(buffer, as_attachment=True, download_name=download_name(name),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/zones/<int:zone_id>/settings", methods=["GET", "POST"])
-@role_required("chief", "admin")
+@allowed("reports.set_targets")
 def zone_settings(zone_id):
-    if not can_see_zone(current_user, zone_id):
+    if not can(current_user, "reports.read", zone_id):
         abort(404)
     zone = db.session.get(Zone, zone_id) or abort(404)
     year = request.values.get("year", date.today().year, type=parse_year)

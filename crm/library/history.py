@@ -14,7 +14,7 @@ from sqlalchemy import String, cast, or_, select
 from crm.audit.models import AUDIT_ACTIONS, AuditEntry
 from crm.extensions import db
 from crm.library.models import Contact, Enterprise, EnterpriseNote
-from crm.permissions import scope
+from crm.permissions import can, scope
 
 OTHER_ZONE = "其他园区"
 _PRIVATE = {"Contact": (Contact, "联系人"), "EnterpriseNote": (EnterpriseNote, "备注")}
@@ -38,11 +38,7 @@ def actor_label(viewer, actor) -> str:
     "其他园区" for another zone's staff."""
     if actor is None:
         return "系统"
-    if viewer.role == "admin" or actor.id == viewer.id or actor.role == "admin":
-        return actor.display_name
-    if set(actor.zone_ids) & set(viewer.zone_ids):
-        return actor.display_name
-    return OTHER_ZONE
+    return actor.display_name if can(viewer, "history.see_name", actor) else OTHER_ZONE
 
 
 def enterprise_history(viewer, enterprise: Enterprise, limit: int = 50) -> list[HistoryLine]:

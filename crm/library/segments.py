@@ -15,7 +15,7 @@ from chains.suggest import suggest_segments
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Enterprise
-from crm.permissions import can_write_zone, library_refusal
+from crm.permissions import require
 from crm.errors import ServiceError
 
 
@@ -73,9 +73,7 @@ def set_enterprise_segments(
     enterprise's own zone (or the admin): it changes that zone's chain analysis.
     Returns counts of mappings added, changed and removed.
     """
-    refusal = library_refusal(actor, "map", enterprise)
-    if refusal:
-        raise ServiceError(refusal.message, field=refusal.field)
+    require(actor, "enterprise.map", enterprise)
     wanted, primary, leaders = set(segment_ids), set(primary_ids), set(leader_ids)
     if not wanted:  # every row unticked: a radio button cannot be cleared, so its value means nothing
         primary, leaders = set(), set()
@@ -96,8 +94,6 @@ def set_enterprise_segments(
     was_leader = {sid for sid, m in existing.items() if m.is_leader}
     if leaders and enterprise.zone_id is None:
         raise ServiceError("只有在园企业才能标记为链主；外地目标企业请先在企业信息中登记所在园区", field="leaders")
-    if leaders != was_leader and not can_write_zone(actor, enterprise.zone_id):
-        raise ServiceError("只能为本园区的在园企业标记或取消链主", field="leaders")
 
     stats = {"added": 0, "changed": 0, "removed": 0}
     for segment_id, mapping in existing.items():

@@ -6,14 +6,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from crm.permissions import can_write_zone, scope
+from crm.permissions import can, require, scope
 
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Contact, Enterprise, EnterpriseNote
 from crm.errors import check_version, ServiceError
 from crm.library.names import clean_uscc, normalize_name, pinyin_keys
-from crm.permissions import library_refusal
 from crm.pipeline.lifecycle import DROPPED  # a pure rule module: any feature may read it
 from crm.records import soft_delete
 
@@ -61,15 +60,12 @@ def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
     _refresh_search_keys(enterprise)
 
 
-def _refuse(refusal) -> None:
-    if refusal is not None:
-        raise ServiceError(refusal.message, field=refusal.field)
-
-
 def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
     enterprise = Enterprise(created_by_id=getattr(actor, "id", None))
     if data.get("zone_id"):  # a new firm local to a zone: as making a target local (the policy decides)
-        _refuse(library_refusal(actor, "rehome", enterprise, to_zone_id=data["zone_id"]))
+        require(actor, "enterprise.rehome", enterprise, to_zone_id=data["zone_id"])
+    else:
+        require(actor, "enterprise.edit", enterprise)
     _apply(enterprise, data)
     db.session.add(enterprise)
     db.session.flush()
@@ -78,9 +74,9 @@ def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
 
 def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], version=None) -> Enterprise:
     check_version(enterprise, version)
-    _refuse(library_refusal(actor, "edit", enterprise))
+    require(actor, "enterprise.edit", enterprise)
     if "zone_id" in data and (data["zone_id"] or None) != enterprise.zone_id:
-        _refuse(library_refusal(actor, "rehome", enterprise, to_zone_id=data["zone_id"] or None))
+        require(actor, "enterprise.rehome", enterprise, to_zone_id=data["zone_id"] or None)
     _apply(enterprise, data)
     db.session.flush()
     return enterprise
@@ -113,8 +109,7 @@ def zones_working_on(enterprise: Enterprise) -> list[int]:
 def delete_enterprise(actor, enterprise: Enterprise) -> list[int]:
     """Soft-delete the enterprise if the policy allows; returns the zones that were working on it."""
     working = zones_working_on(enterprise)
-    _refuse(library_refusal(actor, "delete", enterprise, working_zone_ids=working))
-    soft_delete(actor, enterprise)
+    soft_delete(actor, enterprise, working_zone_ids=working)
     return working
 
 
@@ -168,14 +163,14 @@ def writer_zone_id(actor, zone_id: int | None = None) -> int | None:
     a zone is named. Refuses a zone the actor cannot write for, or an actor of several zones who
     did not say which."""
     if zone_id is not None:
-        if not can_write_zone(actor, zone_id):
-            raise ServiceError("只能为本园区记录", field="zone_id")
+        require(actor, "zone.write", zone_id)
         return zone_id
-    if actor is None or actor.role == "admin":
+    if can(actor, "city.all_zones"):
         return None
-    zones = actor.zone_ids if actor.role != "viewer" else []
+    require(actor, "zone.write")
+    zones = actor.zone_ids
     if len(zones) != 1:
-        raise ServiceError("请选择记录所属的园区" if zones else "只读账号不能记录", field="zone_id")
+        raise ServiceError("请选择记录所属的园区", field="zone_id")
     return zones[0]
 
 
@@ -205,8 +200,7 @@ def add_contact(actor, enterprise: Enterprise, data: dict[str, Any], zone_id: in
 
 
 def update_contact(actor, contact: Contact, data: dict[str, Any]) -> Contact:
-    if not can_write_zone(actor, contact.zone_id):
-        raise ServiceError("只能修改本园区的联系人")
+    require(actor, "contact.change", contact)
     for key, value in _clean_contact(data).items():
         setattr(contact, key, value)
     db.session.flush()
@@ -225,8 +219,7 @@ def add_note(actor, enterprise: Enterprise, text: str, zone_id: int | None = Non
 
 
 def update_note(actor, note: EnterpriseNote, text: str) -> EnterpriseNote:
-    if not can_write_zone(actor, note.zone_id):
-        raise ServiceError("只能修改本园区的备注")
+    require(actor, "contact.change", note)
     text = (text or "").strip()
     if not text:
         raise ServiceError("请填写备注内容", field="text")

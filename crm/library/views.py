@@ -12,8 +12,8 @@ from crm.catalog.models import EnterpriseSegment
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 from crm.library.models import ENTERPRISE_TAGS
-from crm.permissions import (can, can_write_zone, get_scoped_or_404, in_full_condition, linked_in_full_condition,
-                             role_required, scope, visible_zone_ids, writer_required)
+from crm.permissions import (allowed, allowed_or_404, can, get_scoped_or_404, in_full_condition,
+                             linked_in_full_condition, scope, visible_zone_ids)
 from crm.library.history import enterprise_history
 from crm.pipeline.first_report import holds_elsewhere
 from crm.forms import DeleteForm
@@ -56,7 +56,7 @@ def _prepare(form):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@writer_required
+@allowed("enterprise.edit")
 def new():
     form = EnterpriseForm()
     _prepare(form)
@@ -116,8 +116,9 @@ def detail(enterprise_id):
         notes=enterprise_service.notes_of(current_user, enterprise),
         contact_form=_with_zones(ContactForm()), note_form=_with_zones(NoteForm()),
         holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
-        working_zones=_working_zone_names(enterprise) if current_user.role == "admin" else [],
-        may_edit=can(current_user, "edit", enterprise), may_delete=can(current_user, "delete", enterprise),
+        working_zones=_working_zone_names(enterprise) if can(current_user, "city.all_zones") else [],
+        may_edit=can(current_user, "enterprise.edit", enterprise),
+        may_delete=can(current_user, "enterprise.delete", enterprise),
     )
 
 
@@ -129,7 +130,7 @@ def _working_zone_names(enterprise) -> list[str]:
 
 def _with_zones(form):
     """The zone select of a contact or note form: offered to a writer of several zones (and the admin)."""
-    if current_user.role == "admin":
+    if can(current_user, "city.all_zones"):
         form.zone_id.choices = [(0, "（仅管理员可见）")] + all_zone_choices()
     else:
         form.zone_id.choices = [(z.id, z.name) for z in current_user.zones]
@@ -143,13 +144,13 @@ def _chosen_zone(form) -> int | None:
 def _own_record_or_404(model, enterprise: Enterprise, record_id: int):
     """A contact or note of this enterprise that the user's zone wrote (another zone's answers 404)."""
     record = get_scoped_or_404(model, record_id, current_user)
-    if record.enterprise_id != enterprise.id or not can_write_zone(current_user, record.zone_id):
+    if record.enterprise_id != enterprise.id:
         abort(404)
-    return record
+    return allowed_or_404(current_user, "contact.change", record)
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
-@writer_required
+@allowed("enterprise.edit")
 def edit(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     form = EnterpriseForm(obj=enterprise)
@@ -175,7 +176,7 @@ def edit(enterprise_id):
 
 
 @bp.route("/<int:enterprise_id>/delete", methods=["POST"])
-@role_required("chief", "admin")
+@allowed("enterprise.delete")
 def delete(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     if DeleteForm().validate_on_submit():
@@ -191,7 +192,7 @@ def delete(enterprise_id):
 
 
 @bp.route("/<int:enterprise_id>/contacts", methods=["POST"])
-@writer_required
+@allowed("contact.change")
 def add_contact(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     form = _with_zones(ContactForm())
@@ -207,7 +208,7 @@ def add_contact(enterprise_id):
 
 
 @bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
-@writer_required
+@allowed("contact.change")
 def edit_contact(enterprise_id, contact_id):
     enterprise = _get_or_404(enterprise_id)
     contact = _own_record_or_404(Contact, enterprise, contact_id)
@@ -222,7 +223,7 @@ def edit_contact(enterprise_id, contact_id):
 
 
 @bp.route("/<int:enterprise_id>/contacts/<int:contact_id>/delete", methods=["POST"])
-@writer_required
+@allowed("contact.change")
 def delete_contact(enterprise_id, contact_id):
     enterprise = _get_or_404(enterprise_id)
     contact = _own_record_or_404(Contact, enterprise, contact_id)
@@ -234,7 +235,7 @@ def delete_contact(enterprise_id, contact_id):
 
 
 @bp.route("/<int:enterprise_id>/notes", methods=["POST"])
-@writer_required
+@allowed("contact.change")
 def add_note(enterprise_id):
     enterprise = _get_or_404(enterprise_id)
     form = _with_zones(NoteForm())
@@ -249,7 +250,7 @@ def add_note(enterprise_id):
 
 
 @bp.route("/<int:enterprise_id>/notes/<int:note_id>/edit", methods=["GET", "POST"])
-@writer_required
+@allowed("contact.change")
 def edit_note(enterprise_id, note_id):
     enterprise = _get_or_404(enterprise_id)
     note = _own_record_or_404(EnterpriseNote, enterprise, note_id)
@@ -264,7 +265,7 @@ def edit_note(enterprise_id, note_id):
 
 
 @bp.route("/<int:enterprise_id>/notes/<int:note_id>/delete", methods=["POST"])
-@writer_required
+@allowed("contact.change")
 def delete_note(enterprise_id, note_id):
     enterprise = _get_or_404(enterprise_id)
     note = _own_record_or_404(EnterpriseNote, enterprise, note_id)
@@ -276,7 +277,7 @@ def delete_note(enterprise_id, note_id):
 
 
 @bp.route("/<int:enterprise_id>/merge", methods=["GET", "POST"])
-@role_required("admin")
+@allowed("enterprise.merge")
 def merge(enterprise_id):
     """Merge this enterprise (the duplicate) into a survivor the admin picks."""
     merged = _get_or_404(enterprise_id)
@@ -293,7 +294,7 @@ def merge(enterprise_id):
 
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
-@role_required("admin")
+@allowed("enterprise.merge")
 def undo_merge(merge_id):
     record = db.session.get(EnterpriseMerge, merge_id) or abort(404)
     if DeleteForm().validate_on_submit():

@@ -18,6 +18,7 @@ from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project
 from crm.accounts.zones import Zone
 from crm.errors import ServiceError
+from crm.permissions import is_zone_staff, require, zones_in_charge
 from crm.pipeline.lifecycle import DROPPED, LEAD, MILESTONE_COLUMNS
 from crm.pipeline.models import StageEvent
 from crm.pipeline.stages import binding_ruling, change_stage
@@ -89,8 +90,7 @@ def flag_if_held(project: Project) -> FirstReportConflict | None:
 
 def decide(actor, conflict: FirstReportConflict, winner_project_id: int, reason: str) -> Project:
     """The admin's ruling: the winner keeps the company; the other project moves to 终止."""
-    if actor.role != "admin":
-        raise ServiceError("只有市投促中心管理员可以裁定首报首谈")
+    require(actor, "ruling.decide")
     if conflict.status != "open":
         raise ServiceError("该争议已裁定")
     reason = (reason or "").strip()
@@ -115,8 +115,7 @@ def decide(actor, conflict: FirstReportConflict, winner_project_id: int, reason:
 def reopen(actor, conflict: FirstReportConflict, reason: str) -> Project:
     """The admin lifts a ruling's hold on the losing project: it returns to the stage it had before it
     was terminated (the stage history records the reason), and the ruling records who, when and why."""
-    if actor.role != "admin":
-        raise ServiceError("只有市投促中心管理员可以重启被裁定终止的项目")
+    require(actor, "ruling.reopen")
     if conflict.status != "decided":
         raise ServiceError("该争议尚未裁定")
     if conflict.reopened_at is not None:
@@ -172,12 +171,12 @@ class RulingNotice:
 def ruling_notices(user, now: datetime | None = None) -> list[RulingNotice]:
     """Rulings of the last 30 days that concern ``user``: the owners of the two projects and the chiefs
     of the two zones. One query; the other zone's project gives only its zone's name."""
-    if user is None or user.role not in ("officer", "chief"):
+    if not is_zone_staff(user):
         return []
     since = (now or utcnow()) - timedelta(days=RULING_NOTICE_DAYS)
     holder, challenger = aliased(Project), aliased(Project)
     holder_zone, challenger_zone = aliased(Zone), aliased(Zone)
-    chief_zones = user.zone_ids if user.role == "chief" else []
+    chief_zones = zones_in_charge(user)
 
     def concerns(project):
         return or_(project.owner_id == user.id, project.zone_id.in_(chief_zones)) if chief_zones \

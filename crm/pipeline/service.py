@@ -15,7 +15,7 @@ from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
 from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
-from crm.permissions import MASKED_NAME, can_write_zone, in_full_condition, scope, writable_zone_ids
+from crm.permissions import MASKED_NAME, can, in_full_condition, is_zone_staff, require, scope, writable_zone_ids
 from crm.library.service import search_condition
 from crm.errors import check_version, ServiceError
 from crm.pipeline import lifecycle
@@ -49,10 +49,12 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
 
 
 def _owner_for(actor: User, zone_id: int, owner_id: int | None) -> int:
-    if actor.role == "officer" or owner_id is None:
+    """The owner of a project in ``zone_id``: the one chosen, when the actor may choose (the zone's
+    chiefs, the admin) and the choice is one of the zone's promotion staff; else the actor."""
+    if owner_id is None or owner_id == actor.id or not can(actor, "project.assign", zone_id):
         return actor.id
     owner = db.session.get(User, owner_id)
-    if owner is None or owner.role not in {"officer", "chief"} or zone_id not in owner.zone_ids:
+    if owner is None or not is_zone_staff(owner) or zone_id not in owner.zone_ids:
         raise ServiceError("负责人必须是该园区的招商人员", field="owner_id")
     return owner.id
 
@@ -148,8 +150,8 @@ def fill_missing_segments(actor) -> list[tuple[Project, Segment]]:
 def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) -> Project:
     """A new project (线索) for ``enterprise``; without segments it serves the enterprise's primary one."""
     zones = writable_zone_ids(actor)
-    zone_id = data.get("zone_id") if actor.role == "admin" else (zones[0] if zones else None)
-    if zone_id is None or not can_write_zone(actor, zone_id):
+    zone_id = data.get("zone_id") if can(actor, "city.all_zones") else (zones[0] if zones else None)
+    if zone_id is None or not can(actor, "zone.write", zone_id):
         raise ServiceError("请选择本人有权限的园区", field="zone_id")
     project = Project(
         zone_id=zone_id,
@@ -174,9 +176,11 @@ def create_project(actor: User, enterprise: Enterprise, data: dict[str, Any]) ->
 
 
 def update_project(actor: User, project: Project, data: dict[str, Any], version=None) -> Project:
+    require(actor, "project.change", project)
     check_version(project, version)
     _apply(project, data)
-    if "owner_id" in data and actor.role != "officer":
+    if "owner_id" in data and data["owner_id"] != project.owner_id:
+        require(actor, "project.assign", project)
         project.owner_id = _owner_for(actor, project.zone_id, data["owner_id"])
     segments = _segments_in(data)
     if segments is not None:

@@ -14,6 +14,7 @@ from crm.formatting import local_datetime
 from crm.pipeline import lifecycle
 from crm.pipeline.lifecycle import DROPPED, MILESTONE_COLUMNS, SIDE_STAGES
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent
+from crm.permissions import can, require
 
 
 def has_money_recorded(project: Project) -> bool:
@@ -61,6 +62,7 @@ def plan_stage_change(project: Project, to_stage: str, *, note: str = "", on_dat
 def apply_stage_change(actor, project: Project, change: lifecycle.StageChange, note: str = "") -> StageEvent:
     """Write a planned change onto the project: dates set and cleared, contract amount, stage, event.
     The plan was made against the project as it stands, in this transaction."""
+    require(actor, "project.change", project)
     if project.stage != change.from_stage:
         raise ServiceError(f"项目“{project.name}”的阶段已变为“{project.stage}”，请刷新后重试", field="stage")
     if change.from_stage == DROPPED:
@@ -116,7 +118,7 @@ def refuse_if_ruled_out(actor, project: Project) -> None:
     if ruling is None:
         return
     when = local_datetime(ruling.decided_at)[:10]
-    if getattr(actor, "role", None) == "admin":
+    if can(actor, "ruling.reopen"):
         raise ServiceError(f"该项目已由首报首谈裁定终止（{when}），请在“首报首谈裁定”页面填写理由后重启", field="stage")
     raise ServiceError(f"该项目已由市投促中心首报首谈裁定终止（{when}），如需重启请联系市投促中心", field="stage")
 

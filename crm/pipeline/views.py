@@ -14,7 +14,7 @@ from crm.pipeline import lifecycle
 from crm.pipeline.models import Project, StageEvent
 from crm.visits.models import Visit
 from crm.pipeline.models import PIPELINE_STAGES, PRIORITIES, PROJECT_SOURCES, STAGES
-from crm.permissions import get_scoped_or_404, scope, visible_zone_ids, writer_required
+from crm.permissions import allowed, can, get_scoped_or_404, scope, visible_zone_ids
 from crm.pipeline.first_report import holds_elsewhere
 from crm.forms import DeleteForm
 from crm.pipeline.forms import CommitmentForm, FundsForm, IncreaseForm, ProjectForm, StageForm
@@ -23,7 +23,7 @@ from crm.ledger import service as ledger
 from crm.pipeline import service as project_service
 from crm import records
 from crm.errors import ServiceError
-from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, saving, zone_choices
+from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, refused, saving, zone_choices
 
 bp = Blueprint("projects", __name__, url_prefix="/projects", template_folder="templates")
 
@@ -32,9 +32,9 @@ def _prepare(form, user):
     form.segment_ids.choices = dict(segment_groups(all_segments()))
     form.zone_id.choices = zone_choices(user)
     form.owner_id.choices = owner_choices(user)
-    if user.role != "admin":
+    if not can(user, "city.all_zones"):
         del form.zone_id
-    if user.role == "officer":
+    if not can(user, "project.assign"):
         del form.owner_id
 
 
@@ -54,7 +54,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@writer_required
+@allowed("zone.write")
 def new():
     enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=parse_id) or 0)
     if enterprise is None or enterprise.deleted_at:
@@ -121,9 +121,11 @@ def _render_detail(project, stage_form, status: int = 200):
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
-@writer_required
+@allowed("project.change")
 def edit(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
+    if refused("project.change", project):
+        return redirect(url_for("projects.detail", project_id=project.id))
     form = ProjectForm(obj=project)
     _prepare(form, current_user)
     if request.method == "GET":
@@ -140,7 +142,7 @@ def edit(project_id):
 
 
 @bp.route("/<int:project_id>/stage", methods=["POST"])
-@writer_required
+@allowed("project.change")
 def change_stage(project_id):
     """Move a project to another stage. From the board a refusal is flashed there; from the project page
     the page is shown again with what was typed and each error beside its field."""
@@ -167,12 +169,14 @@ def change_stage(project_id):
 
 
 @bp.route("/<int:project_id>/delete", methods=["POST"])
-@writer_required
+@allowed("project.change")
 def delete(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     if DeleteForm().validate_on_submit():
-        records.soft_delete(current_user, project)
-        db.session.commit()
+        with saving() as saved:
+            records.soft_delete(current_user, project)
+        if not saved:
+            return redirect(url_for("projects.detail", project_id=project.id))
         flash("项目已删除（管理员可在回收站恢复）", "info")
     return redirect(url_for("projects.index"))
 
@@ -188,9 +192,11 @@ def board():
 
 
 @bp.route("/<int:project_id>/contract", methods=["GET", "POST"])
-@writer_required
+@allowed("project.change")
 def contract(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
+    if refused("project.change", project):
+        return redirect(url_for("projects.detail", project_id=project.id))
     form = CommitmentForm(obj=project)
     if request.method == "GET":
         form.version.data = project.version
@@ -205,7 +211,7 @@ def contract(project_id):
 
 
 @bp.route("/<int:project_id>/funds", methods=["POST"])
-@writer_required
+@allowed("project.change")
 def add_funds(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     form = FundsForm()
@@ -221,21 +227,22 @@ def add_funds(project_id):
 
 
 @bp.route("/<int:project_id>/funds/<int:entry_id>/delete", methods=["POST"])
-@writer_required
+@allowed("project.change")
 def delete_funds(project_id, entry_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     entry = get_scoped_or_404(FundsInPlace, entry_id, current_user)
     if entry.project_id != project.id:
         abort(404)
     if DeleteForm().validate_on_submit():
-        records.soft_delete(current_user, entry)
-        db.session.commit()
-        flash("到资记录已删除", "info")
+        with saving() as saved:
+            records.soft_delete(current_user, entry)
+        if saved:
+            flash("到资记录已删除", "info")
     return redirect(url_for("projects.detail", project_id=project.id) + "#funds")
 
 
 @bp.route("/<int:project_id>/increase", methods=["POST"])
-@writer_required
+@allowed("project.change")
 def add_increase(project_id):
     project = get_scoped_or_404(Project, project_id, current_user)
     form = IncreaseForm()

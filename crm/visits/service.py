@@ -13,7 +13,7 @@ from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import can_write_zone, linked_in_full_condition, scope, writable_zone_ids
+from crm.permissions import can, linked_in_full_condition, require, scope, writable_zone_ids
 from crm.library.service import search_condition
 from crm.errors import check_version, ServiceError
 
@@ -45,12 +45,12 @@ def create_visit(actor: User, enterprise: Enterprise, data: dict[str, Any], proj
         if project.enterprise_id != enterprise.id:
             raise ServiceError("所选项目不属于该企业", field="project_id")
         zone_id = project.zone_id
-    elif actor.role == "admin":
+    elif can(actor, "city.all_zones"):
         zone_id = data.get("zone_id")
     else:
         zones = writable_zone_ids(actor)
         zone_id = zones[0] if zones else None
-    if zone_id is None or not can_write_zone(actor, zone_id):
+    if zone_id is None or not can(actor, "zone.write", zone_id):
         raise ServiceError("请选择本人有权限的园区", field="zone_id")
     visit = Visit(
         zone_id=zone_id,
@@ -65,6 +65,7 @@ def create_visit(actor: User, enterprise: Enterprise, data: dict[str, Any], proj
 
 
 def update_visit(actor: User, visit: Visit, data: dict[str, Any], version=None) -> Visit:
+    require(actor, "visit.change", visit)
     check_version(visit, version)
     _apply(visit, data)
     db.session.flush()
@@ -72,6 +73,7 @@ def update_visit(actor: User, visit: Visit, data: dict[str, Any], version=None) 
 
 
 def complete_next_step(actor: User, visit: Visit) -> None:
+    require(actor, "visit.change", visit)
     visit.next_step_done_at = utcnow()
     db.session.flush()
 

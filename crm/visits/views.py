@@ -11,13 +11,13 @@ from crm.library.models import Enterprise
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 from crm.visits.models import VISIT_KINDS
-from crm.permissions import get_scoped_or_404, in_full_condition, scope, writer_required
+from crm.permissions import allowed, can, get_scoped_or_404, in_full_condition, scope
 from crm.forms import DeleteForm
 from crm.dashboard import my_work as my_work_service
 from crm import records
 from crm.visits import service as visit_service
 from crm.errors import ServiceError
-from crm.views import int_filter, list_filters, page_of, saving, zone_choices
+from crm.views import int_filter, list_filters, page_of, refused, saving, zone_choices
 from crm.visits.forms import VisitForm
 
 bp = Blueprint("visits", __name__, url_prefix="/visits", template_folder="templates")
@@ -39,19 +39,19 @@ def _prepare(form, enterprise, visit=None):
     ).all()
     form.project_id.choices = [(0, "（不关联项目）")] + [(p.id, f"{p.name}（{p.zone.name}·{p.stage}）") for p in projects]
     form.zone_id.choices = zone_choices(current_user)
-    if current_user.role != "admin":
+    if not can(current_user, "city.all_zones"):
         del form.zone_id
     return {p.id: p for p in projects}
 
 
 @bp.route("/my-work")
-@writer_required
+@allowed("zone.write")
 def my_work():
     return render_template("visits/my_work.html", work=my_work_service.my_work(current_user), done_form=DeleteForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@writer_required
+@allowed("zone.write")
 def new():
     enterprise = db.session.get(Enterprise, request.args.get("enterprise_id", type=parse_id) or 0)
     if enterprise is None or enterprise.deleted_at:
@@ -90,9 +90,11 @@ def detail(visit_id):
 
 
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
-@writer_required
+@allowed("visit.change")
 def edit(visit_id):
     visit = get_scoped_or_404(Visit, visit_id, current_user)
+    if refused("visit.change", visit):
+        return redirect(url_for("visits.detail", visit_id=visit.id))
     form = VisitForm(obj=visit)
     _prepare(form, visit.enterprise)
     del form.project_id  # a visit stays with the project it was logged against
@@ -111,22 +113,25 @@ def edit(visit_id):
 
 
 @bp.route("/<int:visit_id>/done", methods=["POST"])
-@writer_required
+@allowed("visit.change")
 def done(visit_id):
     visit = get_scoped_or_404(Visit, visit_id, current_user)
     if DeleteForm().validate_on_submit():
-        visit_service.complete_next_step(current_user, visit)
-        db.session.commit()
-        flash("下一步工作已标记完成", "success")
+        with saving() as saved:
+            visit_service.complete_next_step(current_user, visit)
+        if saved:
+            flash("下一步工作已标记完成", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("visits.detail", visit_id=visit.id))
 
 
 @bp.route("/<int:visit_id>/delete", methods=["POST"])
-@writer_required
+@allowed("visit.change")
 def delete(visit_id):
     visit = get_scoped_or_404(Visit, visit_id, current_user)
     if DeleteForm().validate_on_submit():
-        records.soft_delete(current_user, visit)
-        db.session.commit()
+        with saving() as saved:
+            records.soft_delete(current_user, visit)
+        if not saved:
+            return redirect(url_for("visits.detail", visit_id=visit.id))
         flash("走访记录已删除（管理员可在回收站恢复）", "info")
     return redirect(url_for("visits.index"))

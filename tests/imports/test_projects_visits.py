@@ -11,7 +11,7 @@ from crm.library.models import Enterprise
 from crm.pipeline.models import Project, StageEvent
 from crm.visits.models import Visit
 from crm.imports import service as import_service
-from crm.imports.service import SYSTEM_ACTOR
+from crm.permissions import SYSTEM as SYSTEM_ACTOR
 from tests import factories as f
 from tests.imports.conftest import commit, count, plan_for, problems_of
 

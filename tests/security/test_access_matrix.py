@@ -85,7 +85,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "chains.gaps": ("/chains/{chain}/gaps?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.gaps_xlsx": ("/chains/{chain}/gaps.xlsx?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     # The library is city-wide, but the mappings of a firm local to another zone are that zone's: the page
-    # opens, and a save answers the form again with the policy's refusal (crm.permissions.library_refusal).
+    # opens, and a save answers the form again with the policy's refusal (crm.permissions.refusal).
     "chains.mapping_page": ("/chains/mapping/{enterprise}", {"GET": zoned(WRITE_GET, WRITE_GET),
                                                              "POST": zoned(WRITE_POST, (L, 200, 200, 403, M))}),
     "chains.edit_chain": ("/chains/{chain}/segments", {"GET": any_(ADMIN_GET), "POST": any_(ADMIN_POST)}),
@@ -95,7 +95,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "enterprises.index": ("/enterprises/", {"GET": any_(ANY_READ)}),
     "enterprises.new": ("/enterprises/new", {"GET": any_(WRITE_GET), "POST": any_(WRITE_POST)}),
     "enterprises.detail": ("/enterprises/{enterprise}", {"GET": zoned(ANY_READ, ANY_READ)}),
-    # Another zone's local firm is read-only to this zone (crm.permissions.library_refusal): the edit form
+    # Another zone's local firm is read-only to this zone (crm.permissions.refusal): the edit form
     # answers again with the refusal, and a chief's delete is refused; the admin may do both.
     "enterprises.edit": ("/enterprises/{enterprise}/edit", {"GET": zoned(WRITE_GET, WRITE_GET),
                                                             "POST": zoned(WRITE_POST, (L, 200, 200, 403, M))}),

@@ -1,4 +1,4 @@
-"""What zones share is guarded by one policy (crm.permissions.library_refusal): the form, the mapping page,
+"""What zones share is guarded by one policy (crm.permissions.refusal): the form, the mapping page,
 delete and the import ask it. Each test reproduces a finding of the review."""
 import io
 

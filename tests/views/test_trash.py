@@ -28,7 +28,8 @@ def _signed(world):
 
 
 def _make(kind, world):
-    """A record of ``kind``, made and deleted by officer_a; returns (record, the text the trash shows)."""
+    """A record of ``kind``, made by officer_a and deleted by officer_a (an enterprise by chief_a, whose
+    alone deleting it is); returns (record, the text the trash shows)."""
     with acting_as(db.session, world.officer_a):
         if kind == "enterprise":
             record = f.make_enterprise(world.officer_a, name="回收站企业有限公司")
@@ -51,7 +52,7 @@ def _make(kind, world):
         elif kind == "note":
             record = add_note(world.officer_a, world.enterprise, "回收站备注")
             text = "回收站备注"
-        soft_delete(world.officer_a, record)
+        soft_delete(world.chief_a if kind == "enterprise" else world.officer_a, record)
     db.session.commit()
     return record, text
 
@@ -117,7 +118,7 @@ def test_restoring_with_parents_reaches_the_grandparent(world):
         project = f.make_project(world.officer_a, enterprise, name="父辈项目")
         visit = f.make_visit(world.officer_a, project=project)
         for record in (visit, project, enterprise):
-            soft_delete(world.officer_a, record)
+            soft_delete(world.chief_a if record is enterprise else world.officer_a, record)
     db.session.commit()
     with pytest.raises(trash.ParentDeleted) as refused:
         trash.restore(world.admin, "visit", visit)
