@@ -280,8 +280,6 @@ def render(meta: dict, pages: dict | None, export: dict | None, imported: dict |
     if errors:
         lines += ["## Failures", ""] + [f"- {e}" for e in errors] + [""]
     if pages:
-        from bench.pages import spread
-
         scales = list(pages)
         grow = "zone" in pages and "city" in pages
         head = "| page |" + "".join(f" {s} page ms | {s} floor ms | {s} page/floor |" for s in scales)
