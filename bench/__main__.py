@@ -298,7 +298,7 @@ def render(meta: dict, pages: dict | None, export: dict | None, imported: dict |
                 if m.error:
                     cells += ["error", "error", "—"]
                 else:
-                    cells += [f"{m.page_ms:.1f}", f"{m.floor_ms:.1f}", f"{m.ratio:.1f} {ok(m.ratio, TARGETS['page'])}"]
+                    cells += [f"{m.page_ms:.1f}", f"{m.floor_ms:.1f}", f"{m.ratio:.2f} {ok(m.ratio, TARGETS['page'])}"]
             if grow:
                 zone_m = rows[scales.index("zone")]
                 city_m = rows[scales.index("city")]
@@ -306,7 +306,7 @@ def render(meta: dict, pages: dict | None, export: dict | None, imported: dict |
                     cells += ["—", "—"]
                 else:
                     growth = city_m.page_ms / zone_m.page_ms
-                    cells += [f"{growth:.1f} {ok(growth, page.growth_target)} (≤{page.growth_target:g})",
+                    cells += [f"{growth:.2f} {ok(growth, page.growth_target)} (≤{page.growth_target:g})",
                               f"{city_m.floor_ms / zone_m.floor_ms:.1f}"]
             last = rows[-1]
             cells += [str(last.queries), f"{last.bytes / 1024:.0f}"]
@@ -342,7 +342,7 @@ def render(meta: dict, pages: dict | None, export: dict | None, imported: dict |
                          f"{min(floor['all_seconds']):.2f}–{max(floor['all_seconds']):.2f}, "
                          f"{min(pairs):.2f}–{max(pairs):.2f} ({len(pairs)} pairs)") if pairs else "—"
             lines.append(f"| {name} | {app['month']} | {app['rows']:,} | {app['seconds']:.2f} | {floor['seconds']:.2f} | "
-                         f"{ratio:.1f} {ok(ratio, TARGETS['export'])} | {runs_text} | "
+                         f"{ratio:.2f} {ok(ratio, TARGETS['export'])} | {runs_text} | "
                          f"{app['peak_rss_kib'] / 1024:.0f} | "
                          f"{(app['peak_rss_kib'] - app['base_rss_kib']) / 1024:.0f} | {floor['peak_rss_kib'] / 1024:.0f} |")
         if ("ledger100k", "app") in export and ("ledger10k", "app") in export:
