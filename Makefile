@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install setup bench clean
+.PHONY: run test install setup bench bench-quick clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# A smoke run of the whole bench on a tiny fresh data set (under 2 minutes; no bench/RESULTS.md): exits 1 on
+# any failing page, floor or section. BENCH_DATABASE_URL_TINY=postgresql+psycopg://… runs it on PostgreSQL.
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .hypothesis

@@ -1,7 +1,9 @@
 """The monthly ledger export against openpyxl write-only writing the same rows with no formatting.
 
 Each measurement runs in a fresh process (``python -m bench.export --url … --mode app|floor``)
-that prints one JSON line: seconds, rows, bytes, and memory. Memory is the process's own peak
+that prints one JSON line: seconds, rows, bytes, and memory. The month is the data set's today's
+(``bench_dataset``, written by the generator) unless ``--month`` names one, and the process's clock
+reads that today, so the rows do not depend on the day the bench runs. Memory is the process's own peak
 resident set: Linux's VmHWM from /proc/self/status, reset (``/proc/self/clear_refs``) just before
 the export starts, read when it ends; and VmRSS just before it starts (imports, the app and the
 signed-in user loaded). Their difference is what the export itself held at its peak — the XML
@@ -17,7 +19,7 @@ import json
 import resource
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, text
 
@@ -45,7 +47,7 @@ def _reset_peak() -> None:
 
 FLOOR_SHEETS = {
     "在谈项目": """SELECT z.name, p.name, e.name, e.uscc, p.stage, p.planned_investment, p.land_area, p.source,
-        u.display_name, p.stage_changed_at FROM projects p JOIN zones z ON z.id = p.zone_id
+        u.display_name, {stage_day} FROM projects p JOIN zones z ON z.id = p.zone_id
         JOIN enterprises e ON e.id = p.enterprise_id JOIN users u ON u.id = p.owner_id
         WHERE p.deleted_at IS NULL AND p.zone_id IN :zones AND p.stage IN :stages AND p.created_at <= :end_ts
         ORDER BY p.zone_id, p.stage, p.id""",
@@ -85,15 +87,17 @@ def floor_export(conn, zones: list[int], month: str, out) -> int:
     end_ts = datetime.combine(end + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
     params = {"zones": zones, "stages": ["线索", "接洽", "考察", "洽谈", "搁置"], "start": start, "end": end,
               "end_ts": end_ts}
+    # The app writes the day a project entered its stage; a timestamptz cell is refused by openpyxl anyway.
+    stage_day = "CAST(p.stage_changed_at AS DATE)" if conn.dialect.name == "postgresql" else "date(p.stage_changed_at)"
     workbook = Workbook(write_only=True)
     rows = 0
     for name, sql in FLOOR_SHEETS.items():
         sheet = workbook.create_sheet(name)
-        statement = text(sql).bindparams(bindparam("zones", expanding=True))
+        used = {k: v for k, v in params.items() if f":{k}" in sql}
+        statement = text(sql.replace("{stage_day}", stage_day)).bindparams(bindparam("zones", expanding=True))
         if ":stages" in sql:
             statement = statement.bindparams(bindparam("stages", expanding=True))
-        used = {k: v for k, v in params.items() if f":{k}" in sql}
-        result = conn.execution_options(yield_per=1000).execute(statement, used)
+        result = conn.execute(statement, used, execution_options={"yield_per": 1000})
         for row in result:
             sheet.append(list(row))
             rows += 1
@@ -129,13 +133,20 @@ def worker(url: str, mode: str, month: str, username: str) -> dict:
 
 
 def main(argv=None) -> int:
+    from bench.generate import dataset_today, pinned_clock
+
     parser = argparse.ArgumentParser(prog="python -m bench.export")
     parser.add_argument("--url", required=True)
     parser.add_argument("--mode", choices=("app", "floor"), required=True)
-    parser.add_argument("--month", default=date.today().strftime("%Y-%m"))
+    parser.add_argument("--month", default=None, help="YYYY-MM (default: the month of the data set's today)")
     parser.add_argument("--user", default="chief1")
     args = parser.parse_args(argv)
-    print(json.dumps(worker(args.url, args.mode, args.month, args.user)))
+    # As of the data set's today: its month by default, and the clock (the ledger's as-of date) pinned there.
+    today = dataset_today(args.url)
+    month = args.month or today.strftime("%Y-%m")
+    with pinned_clock(today):
+        result = worker(args.url, args.mode, month, args.user)
+    print(json.dumps({**result, "month": month, "today": today.isoformat()}))
     return 0
 
 

@@ -1,6 +1,6 @@
 """A deterministic generator of realistic data, written straight into the database in bulk.
 
-    python -m bench.generate --scale zone|city|province --database-url URL [--seed N] [--reset]
+    python -m bench.generate --scale zone|city|province|tiny --database-url URL [--seed N] [--today D] [--reset]
 
 Scales (enterprises / projects / visits): zone 10k / 2k / 20k in one zone; city 100k / 20k / 200k in
 6 zones with 60 users; province 1M / 200k / 2M in 30 zones (run it on PostgreSQL). ``ledger10k`` and
@@ -10,7 +10,8 @@ The schema comes from the Alembic migrations and the chains from ``chains/data``
 app runs); every other row is inserted with Core ``insert()`` executemany in chunks (SQLite) or COPY
 (PostgreSQL), never the ORM row by row, so bulk rows are not audited — as with any data load.
 Everything derives from one ``random.Random(seed)`` and the ``--today`` date, so a seed and a date
-give the same database. Names, credit codes and people come from ``crm.demo``'s helpers and lists.
+give the same database; the three are stored in the data set's ``bench_dataset`` table, where the
+runner reads the date to measure as of (``pinned_clock``). Names, credit codes and people come from ``crm.demo``'s helpers and lists.
 """
 from __future__ import annotations
 
@@ -62,7 +63,13 @@ SCALES = {
     "ledger10k": Scale(zones=1, officers_per_zone=8, viewers=0, enterprises=8_000, projects=5_200, visits=9_000),
     "ledger100k": Scale(zones=1, officers_per_zone=8, viewers=0, enterprises=40_000, projects=52_000,
                         visits=90_000),
+    # `python -m bench --quick`: every page and floor once, in seconds (two zones, so the city views differ).
+    "tiny": Scale(zones=2, officers_per_zone=3, viewers=1, enterprises=1_500, projects=400, visits=2_000),
 }
+# The date `make bench` generates its data sets as of, and measures them at (see pinned_clock).
+BENCH_TODAY = date(2026, 11, 23)
+# What the generator knows about a data set, in the data set itself: scale, seed, today.
+FACTS_TABLE = "bench_dataset"
 BENCH_PASSWORD = demo.DEMO_PASSWORD
 CHUNK = 5_000
 
@@ -509,6 +516,42 @@ def ensure_postgres_database(url: str) -> None:
     engine.dispose()
 
 
+def dataset_facts(url: str) -> dict[str, str] | None:
+    """The scale, seed and today the data set at ``url`` was generated with (None: not a bench data set)."""
+    from sqlalchemy import inspect
+
+    engine = create_engine(absolute_url(url))
+    try:
+        with engine.connect() as conn:
+            if FACTS_TABLE not in inspect(conn).get_table_names():
+                return None
+            return dict(conn.execute(text(f"SELECT name, value FROM {FACTS_TABLE}")).all())
+    finally:
+        engine.dispose()
+
+
+def dataset_today(url: str) -> date:
+    facts = dataset_facts(url)
+    if not facts or "today" not in facts:
+        raise SystemExit(f"{url} holds no bench data set (no {FACTS_TABLE} table): generate it with bench.generate")
+    return date.fromisoformat(facts["today"])
+
+
+def pinned_clock(today: date):
+    """A context manager in which the clock reads ``today`` at 12:00 UTC and ticks on from there.
+
+    The app reads ``date.today()`` and ``datetime.now()`` in its views and services (我的工作's overdue
+    steps and stale leads, the dashboard's overdue milestones and year, the ruling notices, the ledger's
+    as-of date), so a page is measured as of the data set's today only if the clock says so.
+    time-machine patches those C-level clocks for the whole process; ``time.perf_counter`` is left
+    alone, so timings are real. Noon UTC is the same calendar day in every time zone from UTC-11 to +11."""
+    try:
+        import time_machine
+    except ImportError:  # pragma: no cover - requirements-dev.txt pins it
+        raise SystemExit("the bench pins the clock with time-machine: pip install -r requirements-dev.txt")
+    return time_machine.travel(datetime.combine(today, dtime(12), UTC), tick=True)
+
+
 def build(url: str, scale: str, seed: int = 2026, today: date | None = None, reset: bool = False) -> dict:
     """Migrate an empty database, load the chains, and generate ``scale``. Returns counts and timings."""
     from flask_migrate import upgrade
@@ -519,7 +562,7 @@ def build(url: str, scale: str, seed: int = 2026, today: date | None = None, res
     from crm.extensions import db
     from crm.catalog.service import sync_chains
 
-    today = today or date.today()
+    today = today or BENCH_TODAY
     url = absolute_url(url)
     ensure_postgres_database(url)
     if reset:
@@ -527,7 +570,8 @@ def build(url: str, scale: str, seed: int = 2026, today: date | None = None, res
     timings = {}
     started = time.perf_counter()
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
+    # The ORM's own timestamps (the chains' created_at, …) as of today too.
+    with pinned_clock(today), app.app_context():
         upgrade()
         if db.session.scalar(select(func.count()).select_from(Enterprise)):
             raise SystemExit(f"{url} already holds data: pass --reset to start again")
@@ -554,6 +598,11 @@ def build(url: str, scale: str, seed: int = 2026, today: date | None = None, res
                 connection.connection.dbapi_connection.execute("PRAGMA synchronous=OFF")
             with connection.begin():
                 result = generate(connection, scale, seed, today, segments, dict(links))
+                # Outside the app's schema (no model maps it): what the runner reads back.
+                connection.execute(text(f"CREATE TABLE {FACTS_TABLE} (name VARCHAR(40) PRIMARY KEY, "
+                                        "value VARCHAR(200) NOT NULL)"))
+                connection.execute(text(f"INSERT INTO {FACTS_TABLE} (name, value) VALUES (:k, :v)"), [
+                    {"k": "scale", "v": scale}, {"k": "seed", "v": str(seed)}, {"k": "today", "v": today.isoformat()}])
             loaded = time.perf_counter()
             if engine.dialect.name == "postgresql":
                 for table in ("zones", "users", "enterprises", "projects", "stage_events", "funds_in_place",
@@ -578,8 +627,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--today", type=date.fromisoformat, default=None,
-                        help="the data set's 'today' (ISO date; default: the real today)")
+    parser.add_argument("--today", type=date.fromisoformat, default=BENCH_TODAY,
+                        help=f"the data set's 'today' (ISO date; default {BENCH_TODAY}, the bench's pinned date)")
     parser.add_argument("--reset", action="store_true",
                         help="drop what the database holds first (SQLite: the file; PostgreSQL: schema public)")
     args = parser.parse_args(argv)

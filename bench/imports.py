@@ -116,7 +116,11 @@ def main(argv=None) -> int:
         rows = floor(data)
         result = {"mode": "floor", "seconds": round(time.perf_counter() - started, 3), "rows": rows}
     else:
-        result = app_import(args.url, data, args.user)
+        from bench.generate import dataset_today, pinned_clock
+
+        # The import checks dates against today: the data set's.
+        with pinned_clock(dataset_today(args.url)):
+            result = app_import(args.url, data, args.user)
     result["file_bytes"] = len(data)
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -102,7 +102,7 @@ def floor_my_work(conn, ctx) -> None:
         (SELECT max(v.visit_date) FROM visits v WHERE v.project_id = p.id AND v.deleted_at IS NULL) AS last_visit
         FROM projects p JOIN zones z ON z.id = p.zone_id JOIN enterprises e ON e.id = p.enterprise_id
         WHERE p.deleted_at IS NULL AND p.owner_id = :u AND p.stage IN :leads{_zone_clause(ctx, 'p.zone_id')}
-        ORDER BY last_visit IS NOT NULL, last_visit, p.id""",
+        ORDER BY last_visit ASC NULLS FIRST, p.id""",
         _zp(ctx, u=ctx["user_id"], leads=list(LEADS)), _exp(ctx, "leads"))
     run(conn, f"SELECT stage, count(*) FROM projects WHERE deleted_at IS NULL AND owner_id = :u"
               f"{_zone_clause(ctx, 'zone_id')} GROUP BY stage", _zp(ctx, u=ctx["user_id"]), _exp(ctx))
@@ -227,15 +227,17 @@ class Page:
     path: str
     role: str  # chief / admin / officer
     floor: Callable
+    # city/zone: a page that shows one page of rows should barely grow with the data (issue 12).
+    growth_target: float = 2.0
 
 
 PAGES = (
     Page("ent_filter", "企业库 · 筛选（本园区在园企业）", "/enterprises/?zone_id={zone}", "chief",
-         floor_enterprise_filter),
-    Page("ent_name", "企业库 · 名称搜索", "/enterprises/?q={name_q}", "chief", floor_enterprise_name),
-    Page("ent_pinyin", "企业库 · 拼音搜索", "/enterprises/?q={pinyin_q}", "chief", floor_enterprise_pinyin),
-    Page("board", "项目看板", "/projects/board", "chief", floor_board),
-    Page("my_work", "我的工作", "/visits/my-work", "chief", floor_my_work),
+         floor_enterprise_filter, 1.5),
+    Page("ent_name", "企业库 · 名称搜索", "/enterprises/?q={name_q}", "chief", floor_enterprise_name, 1.5),
+    Page("ent_pinyin", "企业库 · 拼音搜索", "/enterprises/?q={pinyin_q}", "chief", floor_enterprise_pinyin, 1.5),
+    Page("board", "项目看板", "/projects/board", "chief", floor_board, 1.5),
+    Page("my_work", "我的工作", "/visits/my-work", "chief", floor_my_work, 1.5),
     Page("dashboard", "首页驾驶舱（园区）", "/", "chief", floor_dashboard),
     Page("dashboard_city", "首页驾驶舱（全市）", "/", "admin", floor_dashboard),
     Page("chain_map", "产业链图数据 graph.json", "/chains/{chain}/graph.json", "chief", floor_chain_map),
@@ -246,19 +248,48 @@ PAGES = (
 
 @dataclass
 class Measured:
+    """One page at one scale: page and floor timed in alternation (page, floor, page, floor, …)."""
     page: Page
-    page_ms: float
-    floor_ms: float
-    queries: int
-    sql_ms: float
-    render_ms: float
-    bytes: int
-    runs: int
-    samples: list[float] = field(default_factory=list)
+    page_samples: list[float] = field(default_factory=list)
+    floor_samples: list[float] = field(default_factory=list)
+    queries: int = 0
+    sql_ms: float = 0.0
+    render_ms: float = 0.0
+    bytes: int = 0
+    error: str = ""
+
+    @property
+    def runs(self) -> int:
+        return len(self.page_samples)
+
+    @property
+    def page_ms(self) -> float:
+        return statistics.median(self.page_samples) if self.page_samples else float("nan")
+
+    @property
+    def floor_ms(self) -> float:
+        return statistics.median(self.floor_samples) if self.floor_samples else float("nan")
 
     @property
     def ratio(self) -> float:
+        """Median page over median floor."""
         return self.page_ms / self.floor_ms if self.floor_ms else float("nan")
+
+    @property
+    def pair_ratios(self) -> list[float]:
+        """Each page run over the floor run right after it: what the machine's drift cannot skew."""
+        return [p / f for p, f in zip(self.page_samples, self.floor_samples) if f]
+
+
+def spread(samples: list[float]) -> dict[str, float]:
+    """min, quartiles and max of ``samples`` (the quartiles of one sample are that sample)."""
+    if not samples:
+        return {"min": float("nan"), "q1": float("nan"), "median": float("nan"), "q3": float("nan"),
+                "max": float("nan")}
+    ordered = sorted(samples)
+    q1, median, q3 = (statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1
+                      else (ordered[0],) * 3)
+    return {"min": ordered[0], "q1": q1, "median": median, "q3": q3, "max": ordered[-1]}
 
 
 class Probe:
@@ -315,6 +346,26 @@ def _median_ms(fn, runs: int, budget_s: float, warmup: int = 2) -> list[float]:
     return samples
 
 
+def interleaved_ms(page_fn, floor_fn, runs: int, budget_s: float, warmup: int = 2) -> tuple[list[float], list[float]]:
+    """Time ``page_fn`` and ``floor_fn`` alternately, ``runs`` pairs after ``warmup`` pairs (at least 3 pairs
+    unless fewer runs are asked for; no new pair once ``budget_s`` has passed). Alternation exposes both to
+    the same moment of a shared machine, so their ratio does not drift with its load."""
+    for _ in range(warmup):
+        page_fn()
+        floor_fn()
+    pages, floors = [], []
+    deadline = time.perf_counter() + budget_s
+    while len(pages) < runs and (len(pages) < min(3, runs) or time.perf_counter() < deadline):
+        started = time.perf_counter()
+        page_fn()
+        middle = time.perf_counter()
+        floor_fn()
+        ended = time.perf_counter()
+        pages.append((middle - started) * 1000)
+        floors.append((ended - middle) * 1000)
+    return pages, floors
+
+
 def bench_app(url: str):
     from crm import create_app
 
@@ -337,8 +388,9 @@ def signed_in_client(app, username: str):
     return client
 
 
-def context(app, today: date | None = None) -> dict:
-    """Who signs in and what they look at: the first zone's chief, the admin, its leading chain."""
+def context(app, today: date) -> dict:
+    """Who signs in and what they look at: the first zone's chief, the admin, its leading chain; ``today``:
+    the data set's (``bench.generate.dataset_today``), which the floors use as the app's clock reads it."""
     from crm.extensions import db
     from crm.accounts.models import User
     from crm.accounts.zones import Zone
@@ -349,7 +401,7 @@ def context(app, today: date | None = None) -> dict:
             User.username.in_(["admin", f"chief{zone.id}", f"officer{zone.id}_1"])))}
         chain = (zone.leading_chains or ["aluminium"])[0]
         return {
-            "zone": zone.id, "chain": chain, "name_q": "铝箔", "pinyin_q": "lvbo", "today": today or date.today(),
+            "zone": zone.id, "chain": chain, "name_q": "铝箔", "pinyin_q": "lvbo", "today": today,
             "users": {"chief": users[f"chief{zone.id}"], "admin": users["admin"],
                       "officer": users[f"officer{zone.id}_1"]},
             "ids": {"chief": users[f"chief{zone.id}"].get_id(), "admin": users["admin"].get_id(),
@@ -360,13 +412,32 @@ def context(app, today: date | None = None) -> dict:
         }
 
 
-def measure_pages(url: str, runs: int = 10, budget_s: float = 12.0, only: set[str] | None = None,
+def _get(client, path: str, role: str):
+    response = client.get(path)
+    status = response.status_code
+    redirected = response.request.path.startswith("/login")
+    response.close()
+    if status != 200 or redirected:
+        raise RuntimeError(f"{path} as {role}: HTTP {status}{' (sent to sign in)' if redirected else ''}")
+    return response
+
+
+def measure_pages(url: str, today: date, runs: int = 10, budget_s: float = 12.0, only: set[str] | None = None,
                   log=print) -> list[Measured]:
+    """Every page in PAGES against its floor, as of ``today`` (the clock pinned there for the whole run).
+    A page or floor that fails is reported in its ``error`` and the others still run."""
+    from bench.generate import pinned_clock
+
+    with pinned_clock(today):
+        return _measure_pages(url, today, runs, budget_s, only, log)
+
+
+def _measure_pages(url, today, runs, budget_s, only, log) -> list[Measured]:
     from crm.extensions import db
     from crm.chains.gaps import analyse_chain
 
     app = bench_app(url)
-    ctx = context(app)
+    ctx = context(app, today)
     results = []
     clients = {role: signed_in_client(app, ctx["users"][role].username) for role in ("chief", "admin", "officer")}
     with app.app_context():
@@ -383,24 +454,36 @@ def measure_pages(url: str, runs: int = 10, budget_s: float = 12.0, only: set[st
             continue
         path = page.path.format(**ctx)
         client = clients[page.role]
-        response = client.get(path)
-        if response.status_code != 200 or response.request.path.startswith("/login"):
-            raise RuntimeError(f"{path} as {page.role}: HTTP {response.status_code}")
-        size = len(response.data)
-        samples = _median_ms(lambda: client.get(path).close(), runs, budget_s)
-        with probe.active():
-            client.get(path).close()
-            queries, sql_ms, render_ms = probe.queries, probe.sql * 1000, probe.render * 1000
         floor_ctx = {**ctx, "zones": ctx["zone_of"][page.role], "user_id": ctx["user_pk"][page.role],
                      "gap_codes": gap_codes.get(page.role, [])}
-        with engine.connect() as conn:
-            floor_samples = _median_ms(lambda: page.floor(conn, floor_ctx), runs, budget_s)
-            conn.rollback()
-        result = Measured(page, statistics.median(samples), statistics.median(floor_samples), queries, sql_ms,
-                          render_ms, size, len(samples), samples)
+
+        def floor(page=page, floor_ctx=floor_ctx):
+            # Its own checkout, as each request's: the pool holds one connection, which the page needs back.
+            with engine.connect() as conn:
+                page.floor(conn, floor_ctx)
+                conn.rollback()
+
+        result = Measured(page)
+        try:
+            response = client.get(path)
+            if response.status_code != 200 or response.request.path.startswith("/login"):
+                raise RuntimeError(f"{path} as {page.role}: HTTP {response.status_code}")
+            result.bytes = len(response.data)
+            with probe.active():
+                client.get(path).close()
+                result.queries, result.sql_ms, result.render_ms = probe.queries, probe.sql * 1000, probe.render * 1000
+            result.page_samples, result.floor_samples = interleaved_ms(
+                lambda: _get(client, path, page.role), floor, runs, budget_s)
+        except Exception as error:  # noqa: BLE001 - reported, and the run fails at its end
+            result.error = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+            log(f"    {page.key:16} FAILED  {result.error}")
+            results.append(result)
+            continue
+        pairs = spread(result.pair_ratios)
         log(f"    {page.key:16} page {result.page_ms:8.1f} ms  floor {result.floor_ms:8.1f} ms  "
-            f"×{result.ratio:5.1f}  ({queries} queries, SQL {sql_ms:.0f} ms, render {render_ms:.0f} ms, "
-            f"{size / 1024:.0f} KB)")
+            f"×{result.ratio:5.1f} (pairs {pairs['min']:.1f}–{pairs['max']:.1f}, {result.runs} runs)  "
+            f"({result.queries} queries, SQL {result.sql_ms:.0f} ms, render {result.render_ms:.0f} ms, "
+            f"{result.bytes / 1024:.0f} KB)")
         results.append(result)
     engine.dispose()
     return results
