@@ -15,8 +15,11 @@ accepting both has both. A rule added to the app without a row here fails
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from crm import create_app
+from crm.audit.models import AuditEntry
+from crm.extensions import db
 from tests.security import figures
 from tests.security.routes import ROLES, Targets, post_data
 
@@ -225,11 +228,23 @@ def test_route_answers_as_the_matrix_says(endpoint, method, own, index, targets,
     data = post_data(endpoint, targets, role, ownership) if method == "POST" else None
     if role != "anonymous":
         login_as(getattr(targets.world, role))
+    cross_zone_write = method == "POST" and own == "other" and role not in ("admin", "anonymous")
+    # A change outside the caller's zones: the audit entry of any record not of its zones. (A contact or
+    # note the caller's zone keeps on another zone's firm is its own record, of its own zone.)
+    elsewhere = select(func.count(AuditEntry.id)).where(func.coalesce(AuditEntry.zone_id, 0).not_in(
+        getattr(targets.world, role).zone_ids)) if cross_zone_write else None
+    changes_before = db.session.scalar(elsewhere) if cross_zone_write else None
     if method == "GET":
         response = client.get(path)
     else:
         response = client.post(path, data=data, content_type="multipart/form-data")
     figures.add(pytestconfig, "access matrix", "checks run")
+    if cross_zone_write:
+        # Every change is in the audit log (same transaction): a POST on another zone's record writes nothing.
+        written = db.session.scalar(elsewhere) - changes_before
+        figures.add(pytestconfig, "access matrix", "cross-zone writes tried (POST on another zone's record)")
+        figures.add(pytestconfig, "access matrix", "cross-zone writes done", 1 if written else 0)
+        assert written == 0, f"POST {path} as {role} changed {written} records outside its zones"
     answer = _answer(response)
     refused_expected = expected == REFUSED
     expected = MOVED if refused_expected else expected
