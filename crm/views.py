@@ -12,6 +12,7 @@ from crm.accounts.models import User
 from crm.accounts.zones import Zone
 from crm.permissions import STAFF_ROLES, can, refusal, visible_zone_ids, writable_zone_ids
 from crm.errors import ServiceError
+from crm.idempotency import already_submitted, commit_once, remember
 from crm.inputs import parse_id, parse_page
 
 
@@ -100,6 +101,30 @@ class saving:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def submitted_before(form) -> int | None:
+    """The id of the record this create form's submission token already made (a double submit)."""
+    first = already_submitted(current_user, form.submission_token.data)
+    return first.record_id if first else None
+
+
+def create_once(form, make):
+    """Run a create form's service call ``make()`` once per submission token, and commit.
+
+    Returns (record, None) when it was made now; (None, id) when a racing twin of this submission made
+    it first; (None, None) after a ServiceError, which is shown beside its field of ``form``.
+    """
+    token = form.submission_token.data
+    try:
+        record = make()
+        remember(current_user, token, record)
+        first = commit_once(current_user, token)
+    except ServiceError as error:
+        db.session.rollback()
+        show_service_error(form, error)
+        return None, None
+    return (None, first.record_id) if first else (record, None)
 
 
 def refused(action: str, record) -> bool:

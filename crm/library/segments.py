@@ -91,7 +91,6 @@ def set_enterprise_segments(
         raise ServiceError("链主环节必须是已勾选的环节之一", field="leaders")
 
     existing = {m.segment_id: m for m in mappings_of(enterprise)}
-    was_leader = {sid for sid, m in existing.items() if m.is_leader}
     if leaders and enterprise.zone_id is None:
         raise ServiceError("只有在园企业才能标记为链主；外地目标企业请先在企业信息中登记所在园区", field="leaders")
 

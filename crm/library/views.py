@@ -5,8 +5,8 @@ from sqlalchemy import select
 from crm.library.forms import ContactForm, EnterpriseForm, MergeForm, NoteForm
 from crm.extensions import db
 from crm.accounts.zones import Zone
-from crm.forms import form_data, show_service_error
-from crm.idempotency import already_submitted, commit_once, new_token, remember
+from crm.forms import form_data
+from crm.idempotency import new_token
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.catalog.models import EnterpriseSegment
 from crm.pipeline.models import Project
@@ -23,8 +23,7 @@ from crm.admin import merges
 from crm.library import duplicates as duplicate_service
 from crm.library.duplicates import find_duplicates
 from crm.library.service import segment_choices
-from crm.errors import ServiceError
-from crm.views import all_zone_choices, flash_form_errors, int_filter, list_filters, page_of, saving
+from crm.views import all_zone_choices, flash_form_errors, int_filter, list_filters, page_of, saving, create_once, submitted_before
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises", template_folder="templates")
 
@@ -64,26 +63,18 @@ def new():
     if request.method == "GET":
         form.submission_token.data = new_token()
     if form.validate_on_submit():
-        first = already_submitted(current_user, form.submission_token.data)
-        if first:
-            return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
+        if done := submitted_before(form):
+            return redirect(url_for("enterprises.detail", enterprise_id=done))
         data = form_data(form, *EnterpriseForm.FIELDS)
         data["zone_id"] = form.zone_id.data or None
         duplicates = find_duplicates(data["name"], data["uscc"])
         if duplicates and not form.confirm_duplicates.data:
             return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
-        try:
-            enterprise = enterprise_service.create_enterprise(current_user, data)
-            remember(current_user, form.submission_token.data, enterprise)
-            first = commit_once(current_user, form.submission_token.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            if first:
-                return redirect(url_for("enterprises.detail", enterprise_id=first.record_id))
+        enterprise, twin = create_once(form, lambda: enterprise_service.create_enterprise(current_user, data))
+        if enterprise:
             flash("企业已保存", "success")
-            return redirect(url_for("enterprises.detail", enterprise_id=enterprise.id))
+        if enterprise or twin:
+            return redirect(url_for("enterprises.detail", enterprise_id=twin or enterprise.id))
     return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
 
 

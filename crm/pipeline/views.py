@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.forms import form_data, show_service_error
-from crm.idempotency import already_submitted, commit_once, new_token, remember
+from crm.forms import form_data
+from crm.idempotency import new_token
 from crm.catalog.models import Segment
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.segments import all_segments, segment_groups
@@ -22,8 +22,7 @@ from crm.inputs import month_bounds, parse_id
 from crm.ledger import service as ledger
 from crm.pipeline import service as project_service
 from crm import records
-from crm.errors import ServiceError
-from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, refused, saving, zone_choices
+from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, refused, saving, zone_choices, create_once, submitted_before
 
 bp = Blueprint("projects", __name__, url_prefix="/projects", template_folder="templates")
 
@@ -70,22 +69,14 @@ def new():
         primary = project_service.primary_segment(enterprise)
         form.segment_ids.data = [primary.id] if primary else []
     if form.validate_on_submit():
-        first = already_submitted(current_user, form.submission_token.data)
-        if first:
-            return redirect(url_for("projects.detail", project_id=first.record_id))
+        if done := submitted_before(form):
+            return redirect(url_for("projects.detail", project_id=done))
         data = form_data(form, *ProjectForm.FIELDS, "zone_id", "owner_id")
-        try:
-            project = project_service.create_project(current_user, enterprise, data)
-            remember(current_user, form.submission_token.data, project)
-            first = commit_once(current_user, form.submission_token.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            if first:
-                return redirect(url_for("projects.detail", project_id=first.record_id))
+        project, twin = create_once(form, lambda: project_service.create_project(current_user, enterprise, data))
+        if project:
             flash("项目已创建" + ("；该企业已由其他园区首报，已提交市投促中心裁定" if project_service.is_flagged(project) else ""), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+        if project or twin:
+            return redirect(url_for("projects.detail", project_id=twin or project.id))
     holds = holds_elsewhere(enterprise, visible_zone_ids(current_user))
     return render_template("projects/form.html", form=form, enterprise=enterprise, project=None,
                            held_by=holds[0] if holds else None)

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from crm.accounts.service import safe_next_url
 from crm.extensions import db
 from crm.inputs import parse_id
-from crm.forms import form_data, show_service_error
-from crm.idempotency import already_submitted, commit_once, new_token, remember
+from crm.forms import form_data
+from crm.idempotency import new_token
 from crm.library.models import Enterprise
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
@@ -16,8 +16,7 @@ from crm.forms import DeleteForm
 from crm.dashboard import my_work as my_work_service
 from crm import records
 from crm.visits import service as visit_service
-from crm.errors import ServiceError
-from crm.views import int_filter, list_filters, page_of, refused, saving, zone_choices
+from crm.views import int_filter, list_filters, page_of, refused, saving, zone_choices, create_once, submitted_before
 from crm.visits.forms import VisitForm
 
 bp = Blueprint("visits", __name__, url_prefix="/visits", template_folder="templates")
@@ -63,23 +62,15 @@ def new():
         form.submission_token.data = new_token()
         form.project_id.data = request.args.get("project_id", 0, type=parse_id)
     if form.validate_on_submit():
-        first = already_submitted(current_user, form.submission_token.data)
-        if first:
-            return redirect(url_for("visits.detail", visit_id=first.record_id))
+        if done := submitted_before(form):
+            return redirect(url_for("visits.detail", visit_id=done))
         project = projects.get(form.project_id.data)
         data = form_data(form, *VisitForm.FIELDS, "zone_id")
-        try:
-            visit = visit_service.create_visit(current_user, enterprise, data, project=project)
-            remember(current_user, form.submission_token.data, visit)
-            first = commit_once(current_user, form.submission_token.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            if first:
-                return redirect(url_for("visits.detail", visit_id=first.record_id))
+        visit, twin = create_once(form, lambda: visit_service.create_visit(current_user, enterprise, data, project=project))
+        if visit:
             flash("走访记录已保存", "success")
-            return redirect(url_for("visits.detail", visit_id=visit.id))
+        if visit or twin:
+            return redirect(url_for("visits.detail", visit_id=twin or visit.id))
     return render_template("visits/form.html", form=form, enterprise=enterprise, visit=None)
 
 
