@@ -67,7 +67,8 @@ def database(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def world(database):
-    """The schema by migration, one zone with four officers, an enterprise, a project and a visit."""
+    """The schema by migration, one zone with the officer who owns its project and visit and three chiefs
+    (those who, with the owner, may change them: README "Who may do what"), and an enterprise."""
     from flask_migrate import upgrade
 
     from crm import create_app
@@ -80,7 +81,8 @@ def world(database):
         upgrade()
         with acting_as(db.session, None):
             zone = f.make_zone("并发园区")
-            officers = [f.make_user("officer", [zone], username=f"racer{i}") for i in range(WORKERS)]
+            officers = [f.make_user("officer" if i == 0 else "chief", [zone], username=f"racer{i}")
+                        for i in range(WORKERS)]
             enterprise = f.make_enterprise(officers[0], name="并发测试铝业有限公司")
             project = f.make_project(officers[0], enterprise, name="并发测试项目")
             visit = f.make_visit(officers[0], project=project, summary="并发测试走访")
