@@ -4,15 +4,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select, union
 
 from crm.permissions import can_write_zone, scope
 
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
-from crm.library.models import Contact, Enterprise, EnterpriseNote
+from crm.library.models import Contact, Enterprise, EnterpriseNote, EnterpriseSearchGram
 from crm.errors import check_version, ServiceError
-from crm.library.names import clean_uscc, normalize_name, pinyin_keys
+from crm.library.names import bigrams, clean_uscc, normalize_name, pinyin_keys
 from crm.permissions import library_refusal
 from crm.pipeline.lifecycle import DROPPED  # a pure rule module: any feature may read it
 from crm.records import soft_delete
@@ -119,13 +119,36 @@ def delete_enterprise(actor, enterprise: Enterprise) -> list[int]:
 
 
 def search_condition(q: str):
-    """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业."""
+    """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业.
+
+    The match is the LIKE it always was; a term of two or more characters first narrows it to the
+    enterprises whose bigrams (``enterprise_search_grams``) hold all of the term's, so the database
+    reads an index instead of scanning every name. A one-character term scans, as before."""
     q = q.strip()
     conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
+    terms = [q]
     if q.isascii():
-        conditions.append(Enterprise.search_pinyin.contains(q.lower().replace(" ", ""), autoescape=True))
+        pinyin = q.lower().replace(" ", "")
+        conditions.append(Enterprise.search_pinyin.contains(pinyin, autoescape=True))
         conditions.append(Enterprise.uscc == q.upper())
-    return or_(*conditions)
+        terms.append(pinyin)
+    match = or_(*conditions)
+    if any(len(term) < 2 for term in terms):
+        return match
+    candidates = [_having_grams(term) for term in dict.fromkeys(terms)]
+    if q.isascii():
+        candidates.append(select(Enterprise.id).where(Enterprise.uscc == q.upper()))
+    return and_(Enterprise.id.in_(union(*candidates) if len(candidates) > 1 else candidates[0]), match)
+
+
+def _having_grams(term: str):
+    """The enterprises whose search bigrams include every bigram of ``term``."""
+    grams = sorted(bigrams(term))
+    gram = EnterpriseSearchGram
+    if len(grams) == 1:
+        return select(gram.enterprise_id).where(gram.gram == grams[0])
+    return (select(gram.enterprise_id).where(gram.gram.in_(grams))
+            .group_by(gram.enterprise_id).having(func.count() == len(grams)))
 
 
 def enterprise_list_query(filters: dict[str, Any], sort: str = "name"):

@@ -1,0 +1,74 @@
+"""The enterprise search index (``enterprise_search_grams``), kept in the flush that changes a name.
+
+Every write of an enterprise's name, aliases or pinyin keys through the ORM — the form, the import, a
+merge and its undo, a restore — rewrites that enterprise's bigrams in ``after_flush_postexec``, on the same
+connection and transaction. A write that bypasses the ORM (a bulk load) calls ``refresh_search_grams``
+itself; ``flask refresh-summaries`` rebuilds the whole index.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, event, inspect, insert, select
+from sqlalchemy.orm import Session
+
+from crm.library.models import Enterprise, EnterpriseSearchGram
+from crm.library.names import search_grams
+
+_SOURCES = ("name", "aliases", "search_pinyin")
+_PENDING = "search_grams_pending_enterprises"
+_CHUNK = 2000
+
+
+def refresh_search_grams(connection, enterprise_ids: Iterable[int] | None = None) -> None:
+    """Rewrite the bigrams of these enterprises (of all when None) from their stored names."""
+    enterprises, grams = Enterprise.__table__, EnterpriseSearchGram.__table__
+    if enterprise_ids is None:
+        connection.execute(delete(grams))
+        last = 0
+        while True:
+            rows = connection.execute(
+                select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases, enterprises.c.search_pinyin)
+                .where(enterprises.c.id > last).order_by(enterprises.c.id).limit(_CHUNK)).all()
+            if not rows:
+                return
+            _insert(connection, rows)
+            last = rows[-1].id
+    ids = sorted({i for i in enterprise_ids if i is not None})
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        connection.execute(delete(grams).where(grams.c.enterprise_id.in_(chunk)))
+        _insert(connection, connection.execute(
+            select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases, enterprises.c.search_pinyin)
+            .where(enterprises.c.id.in_(chunk))).all())
+
+
+def _insert(connection, rows) -> None:
+    values = [{"gram": gram, "enterprise_id": row.id}
+              for row in rows for gram in search_grams(row.name, row.aliases or "", row.search_pinyin or "")]
+    if values:
+        connection.execute(insert(EnterpriseSearchGram.__table__), values)
+
+
+def _touched(session) -> set[int]:
+    ids = {obj.id for obj in session.new if isinstance(obj, Enterprise)}
+    for obj in session.dirty:
+        if isinstance(obj, Enterprise):
+            state = inspect(obj)
+            if any(state.attrs[key].history.has_changes() for key in _SOURCES):
+                ids.add(obj.id)
+    return ids
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, flush_context) -> None:
+    touched = _touched(session)
+    if touched:
+        session.info.setdefault(_PENDING, set()).update(touched)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _refresh(session, flush_context) -> None:
+    touched = session.info.pop(_PENDING, None)
+    if touched:
+        refresh_search_grams(session.connection(), touched)
