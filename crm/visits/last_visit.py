@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm.util import identity_key
 
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
@@ -102,8 +103,9 @@ def _refresh(session, flush_context) -> None:
     refresh_last_visits(connection, touched)
     # Projects already loaded in this session see the new value without a reload (and without it
     # counting as their change).
-    loaded = {key[1][0]: obj for key, obj in session.identity_map.items() if key[0] is Project}
-    wanted = [i for i in touched if i in loaded]
+    loaded = {i: session.identity_map.get(identity_key(Project, i)) for i in touched}  # by key: no scan
+    loaded = {i: obj for i, obj in loaded.items() if obj is not None}
+    wanted = list(loaded)
     if wanted:
         rows = connection.execute(select(Project.__table__.c.id, Project.__table__.c.last_visit_at)
                                   .where(Project.__table__.c.id.in_(wanted)))
