@@ -123,7 +123,8 @@ def search_condition(q: str):
 
     The match is the LIKE it always was; a term of two or more characters first narrows it to the
     enterprises whose bigrams (``enterprise_search_grams``) hold all of the term's, so the database
-    reads an index instead of scanning every name. A one-character term scans, as before."""
+    reads an index instead of scanning every name. On PostgreSQL a term of three or more characters is
+    left to its trigram indexes, which no two-character term can use. A one-character term scans."""
     q = q.strip()
     conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
     terms = [q]
@@ -135,6 +136,8 @@ def search_condition(q: str):
     match = or_(*conditions)
     if any(len(term) < 2 for term in terms):
         return match
+    if db.engine.dialect.name == "postgresql" and all(len(term) >= 3 for term in terms):
+        return match  # the trigram GIN indexes (migration a7c3e91b2d50) serve it, more selectively
     candidates = [_having_grams(term) for term in dict.fromkeys(terms)]
     if q.isascii():
         candidates.append(select(Enterprise.id).where(Enterprise.uscc == q.upper()))
