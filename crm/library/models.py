@@ -67,11 +67,11 @@ class Enterprise(AuditedMixin, VersionedMixin, db.Model):
 
 
 class EnterpriseSearchGram(db.Model):
-    """One two-character piece (bigram) of an enterprise's name, aliases or pinyin keys: the search index.
+    """One two-character piece (bigram) of an enterprise's name or aliases: the search index.
 
     ``crm.library.names.search_grams`` makes them; ``crm.library.search_index`` rewrites an enterprise's
     rows in the flush that changes its names, and ``search_condition`` reads them to find the candidates
-    of a search term of two or more characters before checking them with the LIKE it always used.
+    of a non-Latin search term of two or more characters before checking them with the LIKE it always used.
     """
 
     __tablename__ = "enterprise_search_grams"

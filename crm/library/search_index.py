@@ -1,6 +1,6 @@
 """The enterprise search index (``enterprise_search_grams``), kept in the flush that changes a name.
 
-Every write of an enterprise's name, aliases or pinyin keys through the ORM — the form, the import, a
+Every write of an enterprise's name or aliases through the ORM — the form, the import, a
 merge and its undo, a restore — rewrites that enterprise's bigrams in ``after_flush_postexec``, on the same
 connection and transaction. A write that bypasses the ORM (a bulk load) calls ``refresh_search_grams``
 itself; ``flask refresh-summaries`` rebuilds the whole index.
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crm.library.models import Enterprise, EnterpriseSearchGram
 from crm.library.names import search_grams
 
-_SOURCES = ("name", "aliases", "search_pinyin")
+_SOURCES = ("name", "aliases")
 _PENDING = "search_grams_pending_enterprises"
 _CHUNK = 2000
 
@@ -28,7 +28,7 @@ def refresh_search_grams(connection, enterprise_ids: Iterable[int] | None = None
         last = 0
         while True:
             rows = connection.execute(
-                select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases, enterprises.c.search_pinyin)
+                select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases)
                 .where(enterprises.c.id > last).order_by(enterprises.c.id).limit(_CHUNK)).all()
             if not rows:
                 return
@@ -39,13 +39,13 @@ def refresh_search_grams(connection, enterprise_ids: Iterable[int] | None = None
         chunk = ids[start:start + _CHUNK]
         connection.execute(delete(grams).where(grams.c.enterprise_id.in_(chunk)))
         _insert(connection, connection.execute(
-            select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases, enterprises.c.search_pinyin)
+            select(enterprises.c.id, enterprises.c.name, enterprises.c.aliases)
             .where(enterprises.c.id.in_(chunk))).all())
 
 
 def _insert(connection, rows) -> None:
     pairs = [(gram, row.id) for row in rows
-             for gram in search_grams(row.name, row.aliases or "", row.search_pinyin or "")]
+             for gram in search_grams(row.name, row.aliases or "")]
     if not pairs:
         return
     table = EnterpriseSearchGram.__table__

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select
 
 from crm.permissions import can_write_zone, scope
 
@@ -121,27 +121,21 @@ def delete_enterprise(actor, enterprise: Enterprise) -> list[int]:
 def search_condition(q: str):
     """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业.
 
-    The match is the LIKE it always was; a term of two or more characters first narrows it to the
-    enterprises whose bigrams (``enterprise_search_grams``) hold all of the term's, so the database
-    reads an index instead of scanning every name. On PostgreSQL a term of three or more characters is
-    left to its trigram indexes, which no two-character term can use. A one-character term scans."""
+    The match is the LIKE it always was. A Chinese (not all-Latin) term of two or more characters first
+    narrows it to the enterprises whose name and alias bigrams (``enterprise_search_grams``) hold all of
+    the term's, so the database reads an index instead of scanning every name; on PostgreSQL a term of
+    three or more characters is left to its trigram indexes, which no two-character term can use. A
+    Latin term also searches the pinyin keys, which only the trigram indexes serve; one character scans."""
     q = q.strip()
     conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
-    terms = [q]
     if q.isascii():
-        pinyin = q.lower().replace(" ", "")
-        conditions.append(Enterprise.search_pinyin.contains(pinyin, autoescape=True))
+        conditions.append(Enterprise.search_pinyin.contains(q.lower().replace(" ", ""), autoescape=True))
         conditions.append(Enterprise.uscc == q.upper())
-        terms.append(pinyin)
+        return or_(*conditions)
     match = or_(*conditions)
-    if any(len(term) < 2 for term in terms):
+    if len(q) < 2 or (len(q) >= 3 and db.engine.dialect.name == "postgresql"):
         return match
-    if db.engine.dialect.name == "postgresql" and all(len(term) >= 3 for term in terms):
-        return match  # the trigram GIN indexes (migration a7c3e91b2d50) serve it, more selectively
-    candidates = [_having_grams(term) for term in dict.fromkeys(terms)]
-    if q.isascii():
-        candidates.append(select(Enterprise.id).where(Enterprise.uscc == q.upper()))
-    return and_(Enterprise.id.in_(union(*candidates) if len(candidates) > 1 else candidates[0]), match)
+    return and_(Enterprise.id.in_(_having_grams(q)), match)
 
 
 def _having_grams(term: str):

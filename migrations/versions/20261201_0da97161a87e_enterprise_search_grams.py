@@ -1,6 +1,6 @@
-"""Enterprise search index: the bigrams of each enterprise's name, aliases and pinyin keys, backfilled.
+"""Enterprise search index: the bigrams of each enterprise's name and aliases, backfilled.
 
-Search terms of two or more characters (most Chinese searches are two) find their candidates here instead
+Chinese search terms of two or more characters (most Chinese searches are two) find their candidates here instead
 of scanning every name with LIKE; crm/library/search_index.py keeps the rows in the flush of the change.
 
 Revision ID: 0da97161a87e
@@ -34,7 +34,7 @@ def upgrade():
                     ["enterprise_id"], unique=False)
     connection = op.get_bind()
     enterprises = sa.table("enterprises", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                           sa.column("aliases", sa.String), sa.column("search_pinyin", sa.String))
+                           sa.column("aliases", sa.String))
     last = 0
     while True:
         rows = connection.execute(sa.select(enterprises).where(enterprises.c.id > last)
@@ -42,7 +42,7 @@ def upgrade():
         if not rows:
             break
         values = [{"gram": gram, "enterprise_id": row.id}
-                  for row in rows for gram in search_grams(row.name, row.aliases or "", row.search_pinyin or "")]
+                  for row in rows for gram in search_grams(row.name, row.aliases or "")]
         if values:
             connection.execute(grams.insert(), values)
         last = rows[-1].id
