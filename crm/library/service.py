@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, any_, func, or_, select
 
 from crm.permissions import can_write_zone, scope
 
@@ -135,7 +135,12 @@ def search_condition(q: str):
     match = or_(*conditions)
     if len(q) < 2 or (len(q) >= 3 and db.engine.dialect.name == "postgresql"):
         return match
-    return and_(Enterprise.id.in_(_having_grams(q)), match)
+    candidates = _having_grams(q)
+    if db.engine.dialect.name == "postgresql":
+        # = ANY(ARRAY(…)): PostgreSQL probes the candidates by id; with IN (…) it may hash them and scan
+        # every enterprise with the LIKE, which it costs too cheaply (80 ms instead of 13 at city scale).
+        return and_(Enterprise.id == any_(func.array(candidates.scalar_subquery())), match)
+    return and_(Enterprise.id.in_(candidates), match)
 
 
 def _having_grams(term: str):
