@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(rotate_totp_keys)
+    app.cli.add_command(refresh_summaries_command)
 
 
 @click.command("rotate-totp-keys")
@@ -181,6 +182,21 @@ def _zone_by_ref(ref: str):
     if zone is None:
         raise click.BadParameter(f"no zone {ref!r}", param_hint="--zone")
     return zone
+
+
+@click.command("refresh-summaries")
+@with_appcontext
+def refresh_summaries_command() -> None:
+    """Recompute every summary the listeners keep (projects' last visit, the enterprise search index)
+    from the facts: after a bulk load that bypassed the ORM, or to check them."""
+    from crm.library.search_index import refresh_search_grams
+    from crm.visits.last_visit import refresh_last_visits
+
+    connection = db.session.connection()
+    refresh_last_visits(connection)
+    refresh_search_grams(connection)
+    db.session.commit()
+    click.echo("summaries recomputed: projects.last_visit_at, enterprise_search_grams")
 
 
 @click.command("backup")

@@ -9,15 +9,19 @@ from crm.audit.models import AuditEntry
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
-from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
+from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
 from crm.submissions import FormSubmission
 from crm.visits.models import Visit
 
 __all__ = [
     "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
-    "EnterpriseSegment",
+    "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
     "ZoneTarget", "project_segments", "user_zones",
 ]
+
+# Summaries kept by session listeners: imported with the models so every session keeps them.
+from crm.visits import last_visit  # noqa: E402,F401
+from crm.library import search_index  # noqa: E402,F401

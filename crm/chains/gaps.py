@@ -21,6 +21,7 @@ import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import networkx as nx
@@ -161,22 +162,17 @@ def chain_graph(chain_code: str) -> nx.DiGraph:
 # --- presence and pipeline --------------------------------------------------------------
 
 
-def presence_for(segment_codes, zone_ids: list[int] | None, *, user=None) -> dict[str, dict]:
-    """Local presence per segment code, in two grouped queries whatever the number of enterprises.
-
-    ``{code: {"count", "output", "leader", "above_scale", "partial"}}``: local enterprises (not
-    deleted) mapped to the segment, the sum of their annual revenue (万元) as output, whether
-    one is the segment's 链主, how many are above scale; ``partial`` counts the projects in
-    签约 / 注册 / 开工 serving the segment (scoped to ``user`` when given). Segments with
-    neither are absent.
-    """
+def local_rows(segment_codes, zone_ids: list[int] | None) -> list[tuple]:
+    """Local enterprises (not deleted) per segment code and zone, in one grouped query whatever their
+    number: ``(code, zone_id, count, revenue, leader 0/1, above-scale count)``. Both the presence of the
+    analysed zones and, for the whole city, which zones hold each segment are sums of these rows."""
     codes = sorted(set(segment_codes))
     if not codes:
-        return {}
-    presence: dict[str, dict] = {}
-    rows = db.session.execute(
+        return []
+    return db.session.execute(
         select(
             Segment.code,
+            Enterprise.zone_id,
             func.count(Enterprise.id),
             func.sum(Enterprise.annual_revenue),
             # max over 0/1 rather than bool_or: the same SQL on SQLite and PostgreSQL.
@@ -187,13 +183,34 @@ def presence_for(segment_codes, zone_ids: list[int] | None, *, user=None) -> dic
         .join(Enterprise, EnterpriseSegment.enterprise_id == Enterprise.id)
         .join(Segment, EnterpriseSegment.segment_id == Segment.id)
         .where(Segment.code.in_(codes), Enterprise.deleted_at.is_(None), _local(zone_ids))
-        .group_by(Segment.code)
-    ).tuples()
-    for code, count, output, leader, above_scale in rows:
-        presence[code] = {
-            "count": int(count or 0), "output": float(output or 0), "leader": bool(leader),
-            "above_scale": int(above_scale or 0), "partial": 0,
-        }
+        .group_by(Segment.code, Enterprise.zone_id)
+    ).tuples().all()
+
+
+def presence_for(segment_codes, zone_ids: list[int] | None, *, user=None, local=None) -> dict[str, dict]:
+    """Local presence per segment code, in two grouped queries whatever the number of enterprises.
+
+    ``{code: {"count", "output", "leader", "above_scale", "partial"}}``: local enterprises (not
+    deleted) mapped to the segment, the sum of their annual revenue (万元) as output, whether
+    one is the segment's 链主, how many are above scale; ``partial`` counts the projects in
+    签约 / 注册 / 开工 serving the segment (scoped to ``user`` when given). Segments with
+    neither are absent. ``local`` is ``local_rows`` of the same codes and zones when the caller has them.
+    """
+    codes = sorted(set(segment_codes))
+    if not codes:
+        return {}
+    totals: dict[str, list] = {}
+    for code, _zone_id, count, output, leader, above_scale in (
+            local if local is not None else local_rows(codes, zone_ids)):
+        total = totals.setdefault(code, [0, Decimal(0), False, 0])
+        total[0] += int(count or 0)
+        total[1] += Decimal(output or 0)
+        total[2] = total[2] or bool(leader)
+        total[3] += int(above_scale or 0)
+    presence: dict[str, dict] = {
+        code: {"count": count, "output": float(output), "leader": leader, "above_scale": above_scale, "partial": 0}
+        for code, (count, output, leader, above_scale) in totals.items()
+    }
     partial = db.session.execute(
         _projects_of(
             select(Segment.code, func.count(func.distinct(Project.id)))
@@ -246,24 +263,18 @@ def pipeline_for(segment_codes, zone_ids: list[int] | None, *, user=None) -> Pip
     return pipeline
 
 
-def zones_holding(segment_codes) -> dict[str, list[dict]]:
-    """For the whole-city view: which zones hold each segment, with their count of local firms."""
-    codes = sorted(set(segment_codes))
+def zones_holding(segment_codes, local=None) -> dict[str, list[dict]]:
+    """For the whole-city view: which zones hold each segment, with their count of local firms.
+    ``local`` is ``local_rows(codes, None)`` (of these codes or more) when the caller has them."""
+    codes = set(segment_codes)
     if not codes:
         return {}
-    rows = db.session.execute(
-        select(Segment.code, Zone.id, Zone.name, func.count(Enterprise.id))
-        .select_from(EnterpriseSegment)
-        .join(Enterprise, EnterpriseSegment.enterprise_id == Enterprise.id)
-        .join(Segment, EnterpriseSegment.segment_id == Segment.id)
-        .join(Zone, Enterprise.zone_id == Zone.id)
-        .where(Segment.code.in_(codes), Enterprise.deleted_at.is_(None))
-        .group_by(Segment.code, Zone.id, Zone.name)
-        .order_by(Segment.code, Zone.id)
-    ).tuples()
+    rows = local if local is not None else local_rows(codes, None)
+    names = dict(db.session.execute(select(Zone.id, Zone.name)).tuples().all())
     holders: dict[str, list[dict]] = defaultdict(list)
-    for code, zone_id, name, count in rows:
-        holders[code].append({"zone_id": zone_id, "zone": name, "count": int(count)})
+    for code, zone_id, count in sorted((code, zone_id, count) for code, zone_id, count, *_ in rows
+                                       if code in codes and zone_id in names):
+        holders[code].append({"zone_id": zone_id, "zone": names[zone_id], "count": int(count)})
     return dict(holders)
 
 
@@ -335,7 +346,8 @@ def analyse_chain(
     codes = list(graph.nodes)
     own = [c for c in codes if not graph.nodes[c].get("external")]
     # External segments count for their neighbours' relatedness, so their presence is read too.
-    presence = presence_for(codes, zone_ids, user=user)
+    local = local_rows(codes, zone_ids)  # presence and, for the city, the zones holding each segment
+    presence = presence_for(codes, zone_ids, user=user, local=local)
     pipeline = pipeline_for(own, zone_ids, user=user)
     records = analyse_gaps(graph, presence, pipeline.weighted, weights, thresholds)
     mappings_updated_at = db.session.scalar(
@@ -357,7 +369,7 @@ def analyse_chain(
         choke=choke_points(graph, presence),
         generated_at=utcnow(),
         mappings_updated_at=mappings_updated_at,
-        holders=zones_holding(own) if zone_ids is None else None,
+        holders=zones_holding(own, local) if zone_ids is None else None,
     )
 
 

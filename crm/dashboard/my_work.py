@@ -2,9 +2,9 @@
 rulings of the last 30 days on their projects (a chief: on their zone's)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 
 from crm.extensions import db
 from crm.pipeline.models import Project
@@ -46,21 +46,16 @@ def my_work(user: User, today: date | None = None) -> dict:
 
 def stale_leads(user: User, today: date) -> list[dict]:
     """My active leads with no visit in the zone's stale_lead_days (default 30), oldest contact first."""
-    last_visit = last_visit_date().label("last_visit")
     stmt = (
-        scope(select(Project, last_visit, Zone.stale_lead_days), Project, user)
+        scope(select(Project, Zone.stale_lead_days), Project, user)
         .join(Zone, Zone.id == Project.zone_id)
-        .where(Project.owner_id == user.id, Project.stage.in_(ACTIVE_LEAD_STAGES))
-        .order_by(last_visit.asc().nulls_first(), Project.id)
+        .where(Project.owner_id == user.id, Project.stage.in_(ACTIVE_LEAD_STAGES), stale_condition(today))
+        .order_by(Project.last_visit_at.asc().nulls_first(), Project.id)
+        .limit(LIST_LIMIT)
     )
-    rows = []
-    for project, last, days in db.session.execute(stmt):
-        idle = idle_days(project.created_at, last, today)
-        if idle >= days:
-            rows.append({"project": project, "last_visit": last, "idle_days": idle, "threshold": days})
-        if len(rows) >= LIST_LIMIT:
-            break
-    return rows
+    return [{"project": project, "last_visit": project.last_visit_at,
+             "idle_days": idle_days(project.created_at, project.last_visit_at, today), "threshold": days}
+            for project, days in db.session.execute(stmt)]
 
 
 def my_pipeline(user: User) -> list[dict]:
@@ -71,14 +66,22 @@ def my_pipeline(user: User) -> list[dict]:
     return [{"stage": stage, "count": counts.get(stage, 0)} for stage in PIPELINE_STAGES + ("搁置", "终止")]
 
 
-def last_visit_date():
-    """A project's latest visit date, correlated per project: it reads that project's visits through
-    ix_visits_project_id, never an aggregate over the city's."""
-    return (
-        select(func.max(Visit.visit_date))
-        .where(Visit.project_id == Project.id, Visit.deleted_at.is_(None))
-        .correlate(Project).scalar_subquery()
-    )
+def stale_condition(today: date):
+    """A lead is stale when its zone's stale_lead_days have passed since its last visit
+    (``Project.last_visit_at``, the summary the visits keep), or since it was registered when it was never
+    visited: ``idle_days(...) >= stale_lead_days``, as SQL. One branch per threshold the zones use."""
+    by_days: dict[int, list[int]] = {}
+    for zone_id, days in db.session.execute(select(Zone.id, Zone.stale_lead_days)):
+        by_days.setdefault(days, []).append(zone_id)
+    branches = []
+    for days, zone_ids in sorted(by_days.items()):
+        cutoff = today - timedelta(days=days)  # the latest reference date that is stale
+        registered_by = datetime.combine(cutoff + timedelta(days=1), time(), UTC)
+        branches.append(and_(Project.zone_id.in_(zone_ids), or_(
+            Project.last_visit_at <= cutoff,
+            and_(Project.last_visit_at.is_(None), Project.created_at < registered_by),
+        )))
+    return or_(*branches) if branches else false()
 
 
 def idle_days(created_at: datetime, last_visit: date | None, today: date) -> int:

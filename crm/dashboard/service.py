@@ -18,7 +18,7 @@ from crm.pipeline.models import ACTIVE_LEAD_STAGES, PIPELINE_STAGES, SIGNED_STAG
 from crm.permissions import can, scope, visible_zone_ids
 from crm.ledger import service as ledger
 from crm.pipeline.service import overdue_condition
-from crm.dashboard.my_work import idle_days, last_visit_date
+from crm.dashboard.my_work import stale_condition
 
 RATE_LABELS = (("register_rate", "注册率", "注册"), ("start_rate", "开工率", "开工"),
                ("production_rate", "投产率", "投产"), ("funds_rate", "到资率", None))
@@ -136,13 +136,9 @@ def _by_zone(base) -> list[dict]:
 
 
 def _stale_count(user: User, zone_ids, today: date) -> int:
-    """Active leads with no visit within their zone's stale_lead_days."""
-    rows = db.session.execute(
-        _projects(user, zone_ids).with_only_columns(Project.created_at, last_visit_date(), Zone.stale_lead_days)
-        .join(Zone, Zone.id == Project.zone_id)
-        .where(Project.stage.in_(ACTIVE_LEAD_STAGES))
-    ).all()
-    return sum(idle_days(created, last, today) >= days for created, last, days in rows)
+    """Active leads with no visit within their zone's stale_lead_days (from the projects' last_visit_at)."""
+    return db.session.scalar(select(func.count()).select_from(
+        _projects(user, zone_ids).where(Project.stage.in_(ACTIVE_LEAD_STAGES), stale_condition(today)).subquery()))
 
 
 def _overdue_next_steps(user: User, zone_ids, today: date) -> int:

@@ -41,6 +41,7 @@ from crm.imports.models import ImportBatch
 from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.visits.models import Visit
+from crm.imports.summaries import refresh_after_import
 from crm.accounts.zones import Zone
 from crm.library.models import ENTERPRISE_TAGS
 from crm.pipeline.lifecycle import (DROPPED, LEAD, LifecycleError, MILESTONE_COLUMNS, MILESTONE_STAGES, plan_change,
@@ -1103,6 +1104,9 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
             except ServiceError as error:
                 raise ImportFailed(action.row, error.message) from error
         db.session.flush()
+        # SUMMARIES (h-speed): the search index and projects' last visit of what this batch wrote, for
+        # writes that bypass the ORM listeners — keep this one call after the writes (crm/imports/summaries.py).
+        refresh_after_import(recorder.created, recorder.updated)
         batch = ImportBatch(zone_id=zone.id, actor_id=getattr(actor, "id", None), kind=kind,
                             filename=filename[:255], row_count=len(table.rows), status="committed",
                             changes=recorder.as_json())

@@ -66,6 +66,21 @@ class Enterprise(AuditedMixin, VersionedMixin, db.Model):
         return f"<Enterprise {self.id} {self.name}>"
 
 
+class EnterpriseSearchGram(db.Model):
+    """One two-character piece (bigram) of an enterprise's name or aliases: the search index.
+
+    ``crm.library.names.search_grams`` makes them; ``crm.library.search_index`` rewrites an enterprise's
+    rows in the flush that changes its names, and ``search_condition`` reads them to find the candidates
+    of a non-Latin search term of two or more characters before checking them with the LIKE it always used.
+    """
+
+    __tablename__ = "enterprise_search_grams"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               primary_key=True, index=True)
+
+
 class Contact(AuditedMixin, db.Model):
     """A person at an enterprise, the zone's own: shown to the zone that recorded it and the admin.
 

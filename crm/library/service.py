@@ -4,15 +4,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, any_, func, or_, select
 
 from crm.permissions import can, require, scope
 
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
-from crm.library.models import Contact, Enterprise, EnterpriseNote
+from crm.library.models import Contact, Enterprise, EnterpriseNote, EnterpriseSearchGram
 from crm.errors import check_version, ServiceError
-from crm.library.names import clean_uscc, normalize_name, pinyin_keys
+from crm.library.names import bigrams, clean_uscc, normalize_name, pinyin_keys
 from crm.pipeline.lifecycle import DROPPED  # a pure rule module: any feature may read it
 from crm.records import soft_delete
 
@@ -114,13 +114,38 @@ def delete_enterprise(actor, enterprise: Enterprise) -> list[int]:
 
 
 def search_condition(q: str):
-    """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业."""
+    """Name, alias, credit code or pinyin (full or initials): '铝业', 'lvye' and 'ly' all find 铝业.
+
+    The match is the LIKE it always was. A Chinese (not all-Latin) term of two or more characters first
+    narrows it to the enterprises whose name and alias bigrams (``enterprise_search_grams``) hold all of
+    the term's, so the database reads an index instead of scanning every name; on PostgreSQL a term of
+    three or more characters is left to its trigram indexes, which no two-character term can use. A
+    Latin term also searches the pinyin keys, which only the trigram indexes serve; one character scans."""
     q = q.strip()
     conditions = [Enterprise.name.contains(q, autoescape=True), Enterprise.aliases.contains(q, autoescape=True)]
     if q.isascii():
         conditions.append(Enterprise.search_pinyin.contains(q.lower().replace(" ", ""), autoescape=True))
         conditions.append(Enterprise.uscc == q.upper())
-    return or_(*conditions)
+        return or_(*conditions)
+    match = or_(*conditions)
+    if len(q) < 2 or (len(q) >= 3 and db.engine.dialect.name == "postgresql"):
+        return match
+    candidates = _having_grams(q)
+    if db.engine.dialect.name == "postgresql":
+        # = ANY(ARRAY(…)): PostgreSQL probes the candidates by id; with IN (…) it may hash them and scan
+        # every enterprise with the LIKE, which it costs too cheaply (80 ms instead of 13 at city scale).
+        return and_(Enterprise.id == any_(func.array(candidates.scalar_subquery())), match)
+    return and_(Enterprise.id.in_(candidates), match)
+
+
+def _having_grams(term: str):
+    """The enterprises whose search bigrams include every bigram of ``term``."""
+    grams = sorted(bigrams(term))
+    gram = EnterpriseSearchGram
+    if len(grams) == 1:
+        return select(gram.enterprise_id).where(gram.gram == grams[0])
+    return (select(gram.enterprise_id).where(gram.gram.in_(grams))
+            .group_by(gram.enterprise_id).having(func.count() == len(grams)))
 
 
 def enterprise_list_query(filters: dict[str, Any], sort: str = "name"):

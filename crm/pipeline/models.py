@@ -27,6 +27,7 @@ project_segments = Table(
 
 class Project(AuditedMixin, VersionedMixin, db.Model):
     __tablename__ = "projects"
+    __audit_exclude__ = frozenset({"last_visit_at"})  # a summary of the visits, which are audited themselves
 
     id: Mapped[int] = mapped_column(primary_key=True)
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"), index=True)
@@ -57,6 +58,9 @@ class Project(AuditedMixin, VersionedMixin, db.Model):
     production_date: Mapped[date | None]
     full_production_date: Mapped[date | None]
     local_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    # A summary, not a fact: the latest visit_date of the project's visits that are not deleted, kept in the
+    # flush that changes them (crm/visits/last_visit.py). Never set by hand; not audited, moves no version.
+    last_visit_at: Mapped[date | None]
 
     zone = relationship("Zone", lazy="joined")
     enterprise = relationship("Enterprise", foreign_keys=[enterprise_id], lazy="joined")

@@ -22,7 +22,8 @@ from crm.inputs import month_bounds, parse_id
 from crm.ledger import service as ledger
 from crm.pipeline import service as project_service
 from crm import records
-from crm.views import flash_form_errors, int_filter, list_filters, owner_choices, page_of, refused, saving, zone_choices, create_once, submitted_before
+from crm.views import (create_once, flash_form_errors, int_filter, list_filters, owner_choices, page_by_ids, refused,
+                       saving, submitted_before, zone_choices)
 
 bp = Blueprint("projects", __name__, url_prefix="/projects", template_folder="templates")
 
@@ -45,7 +46,7 @@ def index():
     if request.args.get("mine"):
         filters["owner_id"] = current_user.id
     sort = request.args.get("sort", "-updated")
-    page = page_of(project_service.project_list_query(current_user, filters, sort))
+    page = page_by_ids(project_service.project_list_query(current_user, filters, sort))
     return render_template(
         "projects/index.html", page=page, filters=filters, sort=sort, stages=STAGES,
         zones=zone_choices(current_user, writable=False), sources=PROJECT_SOURCES, priorities=PRIORITIES,
