@@ -63,8 +63,10 @@ def floor_enterprise_filter(conn, ctx) -> None:
 
 
 def floor_enterprise_name(conn, ctx) -> None:
-    _enterprise_floor(conn, "(e.name LIKE :p ESCAPE '/' OR e.aliases LIKE :p ESCAPE '/')",
-                      {"p": f"%{ctx['name_q']}%"})
+    # The two-character term's candidates from the bigram index, then the LIKE (as the page does).
+    _enterprise_floor(conn, "e.id IN (SELECT g.enterprise_id FROM enterprise_search_grams g WHERE g.gram = :g) "
+                            "AND (e.name LIKE :p ESCAPE '/' OR e.aliases LIKE :p ESCAPE '/')",
+                      {"p": f"%{ctx['name_q']}%", "g": ctx["name_q"]})
 
 
 def floor_enterprise_pinyin(conn, ctx) -> None:
@@ -99,7 +101,7 @@ def floor_my_work(conn, ctx) -> None:
     run(conn, steps + " AND v.next_step_due >= :t AND v.next_step_due <= :t2 ORDER BY v.next_step_due, v.id LIMIT 100",
         _zp(ctx, u=ctx["user_id"], t=today, t2=today + timedelta(days=14)), _exp(ctx))
     run(conn, f"""SELECT p.*, e.name AS enterprise, z.stale_lead_days,
-        (SELECT max(v.visit_date) FROM visits v WHERE v.project_id = p.id AND v.deleted_at IS NULL) AS last_visit
+        p.last_visit_at AS last_visit
         FROM projects p JOIN zones z ON z.id = p.zone_id JOIN enterprises e ON e.id = p.enterprise_id
         WHERE p.deleted_at IS NULL AND p.owner_id = :u AND p.stage IN :leads{_zone_clause(ctx, 'p.zone_id')}
         ORDER BY last_visit ASC NULLS FIRST, p.id""",
@@ -147,10 +149,13 @@ def floor_dashboard(conn, ctx) -> None:
     if ctx["zones"] is None:
         run(conn, f"SELECT z.id, z.name, count(*), sum({active}), sum({signed_amount}) FROM projects x "
                   "JOIN zones z ON z.id = x.zone_id WHERE x.deleted_at IS NULL GROUP BY z.id, z.name ORDER BY z.id")
-    run(conn, f"""SELECT p.created_at, z.stale_lead_days,
-        (SELECT max(v.visit_date) FROM visits v WHERE v.project_id = p.id AND v.deleted_at IS NULL) AS last_visit
-        FROM projects p JOIN zones z ON z.id = p.zone_id
-        WHERE p.deleted_at IS NULL AND p.stage IN :leads{zones}""", _zp(ctx, leads=list(LEADS)), _exp(ctx, "leads"))
+    # Stale leads: a count over the last-visit summary, one branch per zone threshold (as the page).
+    for days, in run(conn, "SELECT DISTINCT stale_lead_days FROM zones"):
+        cutoff = today - timedelta(days=days)
+        run(conn, f"""SELECT count(*) FROM projects p JOIN zones z ON z.id = p.zone_id
+            WHERE p.deleted_at IS NULL AND p.stage IN :leads{zones} AND z.stale_lead_days = :d
+            AND (p.last_visit_at <= :c OR (p.last_visit_at IS NULL AND p.created_at < :r))""",
+            _zp(ctx, leads=list(LEADS), d=days, c=cutoff, r=cutoff + timedelta(days=1)), _exp(ctx, "leads"))
     run(conn, "SELECT count(*) FROM visits v WHERE v.deleted_at IS NULL AND v.next_step_due < :t "
               f"AND v.next_step_done_at IS NULL AND v.next_step != ''{_zone_clause(ctx, 'v.zone_id')}",
         _zp(ctx, t=today), e)
