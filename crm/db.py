@@ -19,6 +19,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def insert_returning_ids(connection, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` with a few multi-row INSERTs and return their ids, in the order of ``rows``.
+
+    PostgreSQL keeps the order itself (``sort_by_parameter_order``). SQLite would then go row by row;
+    instead each multi-row INSERT numbers its rows in order, and a transaction that is writing holds
+    the database's only write lock, so the ids in ascending order are the rows' in order."""
+    if connection.dialect.name == "sqlite":
+        return sorted(connection.execute(table.insert().returning(table.c.id), rows).scalars().all())
+    return connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                              rows).scalars().all()
+
+
 class Base(DeclarativeBase):
     # One registry carries both, as Flask-SQLAlchemy's model subclass cannot take a per-base map.
     registry = registry(

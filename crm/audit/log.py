@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapper, Session
 
-from crm.db import utcnow
+from crm.db import insert_returning_ids, utcnow
 from crm.audit.models import AuditEntry
 
 # Bookkeeping columns whose change alone is not worth an entry.
@@ -206,9 +206,7 @@ def _store(session, rows: list[dict]) -> None:
         inserts.append((key, row))
     if not inserts:
         return
-    ids = connection.execute(
-        table.insert().returning(table.c.id, sort_by_parameter_order=True), [row for _, row in inserts]
-    ).scalars().all()
+    ids = insert_returning_ids(connection, table, [row for _, row in inserts])
     for (key, row), entry_id in zip(inserts, ids, strict=True):
         open_entries[key] = {"id": entry_id, "action": row["action"], "before": row["before"],
                              "after": row["after"]}

@@ -29,11 +29,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, Date, DateTime, Numeric, select
+from sqlalchemy import bindparam, Date, DateTime, func, Numeric, select
 from sqlalchemy.orm import selectinload
 
 from crm.audit.log import snapshot, values_changes, values_snapshot, write_entries
-from crm.db import utcnow
+from crm.audit.models import AuditEntry
+from crm.db import insert_returning_ids, utcnow
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseNote
@@ -198,6 +199,14 @@ class ImportPlan:
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     new_enterprises: int = 0
     column_fields: dict[str, str] = field(default_factory=dict)  # the file's header → the field it holds
+    # What the plan read, for telling whether a later save has changed it: the last audit entry before
+    # it, and the credit codes, name keys and ids of the library's firms it looked up.
+    audit_mark: int = field(default=0, repr=False)
+    watched: tuple[frozenset, frozenset, frozenset] = field(default=(frozenset(), frozenset(), frozenset()),
+                                                            repr=False)
+
+    def watch(self, library: _Library) -> None:
+        self.watched = (frozenset(library.usccs), frozenset(library.keys), frozenset(_library_ids(library)))
 
     def field_label(self, column: str) -> str:
         """The field (label with unit, as the field table says) a problem's column holds."""
@@ -275,6 +284,7 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
                       skipped_rows=list(table.skipped),
                       column_fields={column_name(table, index): target for index, target in mapping.items()})
+    plan.audit_mark = _audit_mark()
     columns_ok = _check_mapping(plan, kind, table, mapping)
     # Cells are checked even when a column is missing, so one look shows every problem there is;
     # matching and planning need the required columns.
@@ -283,7 +293,68 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
         planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
         planner(plan, actor, zone, rows, local=local, filename=filename)
     plan.problems.sort(key=lambda p: p.row or 0)  # stable: a row's problems stay in column order
+    _remember(table, _plan_key(actor, kind, mapping, zone, local, filename), plan)
     return plan
+
+
+# A commit right after its dry run in the same transaction (the commit page does both, as does a job
+# that checks then writes) takes that plan instead of making it again, when no save since has
+# touched what it read (``_changed_since``). One plan is kept, for one table, per session.
+_LAST_PLAN = "import_last_plan"
+
+
+def _plan_key(actor, kind: str, mapping: dict[int, str], zone: Zone, local: bool, filename: str) -> tuple:
+    return (getattr(actor, "id", None), getattr(actor, "role", None), kind, tuple(sorted(mapping.items())),
+            zone.id, bool(local), filename)
+
+
+def _remember(table: Table, key: tuple, plan: ImportPlan) -> None:
+    db.session.info[_LAST_PLAN] = (table, key, db.session().get_transaction(), plan)
+
+
+def _remembered(actor, kind: str, table: Table, mapping, zone: Zone, local: bool, filename: str) -> ImportPlan | None:
+    kept = db.session.info.pop(_LAST_PLAN, None)
+    if kept is None or kind not in KINDS:
+        return None
+    kept_table, key, transaction, plan = kept
+    mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
+    if kept_table is not table or key != _plan_key(actor, kind, mapping, zone, local, filename):
+        return None
+    if transaction is None or transaction is not db.session().get_transaction() or not transaction.is_active:
+        return None
+    return None if _changed_since(plan) else plan
+
+
+def _audit_mark() -> int:
+    return db.session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+# What a plan of each kind reads besides the library's firms (checked by zone).
+_PLAN_READS = {
+    "enterprises": frozenset({"EnterpriseNote"}),
+    "projects": frozenset({"EnterpriseNote", "Project", "Visit", "User", "Zone", "FundsInPlace", "CapitalIncrease",
+                           "EnterpriseSegment", "Segment", "Chain"}),
+    "visits": frozenset({"Project", "Visit", "User", "Zone"}),
+}
+
+
+def _changed_since(plan: ImportPlan) -> bool:
+    """Has a save recorded after ``plan.audit_mark`` touched what the plan read? A firm it looked up or
+    one whose credit code or name key the file holds (before or after the save), or, for the other
+    records a plan reads, one of the import's zone (or of no zone: users, chains)."""
+    usccs, keys, ids = plan.watched
+    stmt = (select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.zone_id, AuditEntry.before,
+                   AuditEntry.after).where(AuditEntry.id > plan.audit_mark))
+    for entity, entity_id, zone_id, before, after in db.session.execute(stmt):
+        if entity == "Enterprise":
+            if entity_id.isdigit() and int(entity_id) in ids:
+                return True
+            for values in (before or {}, after or {}):
+                if values.get("uscc") in usccs or values.get("name_normalized") in keys:
+                    return True
+        elif entity in _PLAN_READS[plan.kind] and (zone_id in (plan.zone_id, None) or plan.kind == "projects"):
+            return True  # a project plan also reads whether other zones hold its firms
+    return False
 
 
 def _clean_mapping(mapping: dict, kind: str, table: Table) -> dict[int, str]:
@@ -419,6 +490,7 @@ class _Library:
     def __init__(self, rows: list[_Parsed], name_field: str):
         usccs = sorted({r.values["uscc"] for r in rows if r.values.get("uscc")})
         keys = sorted({normalize_name(r.values[name_field]) for r in rows if r.values.get(name_field)} - {""})
+        self.usccs, self.keys = usccs, keys
         self.by_uscc: dict[str, Enterprise] = {}
         self.by_key: dict[str, list[Enterprise]] = {}
         for chunk in _chunks(usccs):
@@ -470,6 +542,7 @@ ENTERPRISE_DATA_FIELDS = ("aliases", "region_province", "region_city", "region_c
 
 def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     library = _Library(rows, "name")
+    plan.watch(library)
     labels = FIELD_LABELS["enterprises"]
     seen_uscc: dict[str, int] = {}
     seen_key: dict[str, tuple[int, str | None]] = {}
@@ -682,6 +755,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     if actor.role != "admin" and (writable_zone_ids(actor) or [None])[0] != zone.id:
         raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
     resolver = _Resolver(rows)
+    plan.watch(resolver.library)
     staff = _Staff(zone)
     existing_projects = _zone_projects(zone, resolver.library, actor)
     others = _held_elsewhere(zone, resolver.library)
@@ -938,6 +1012,7 @@ VISIT_DATA_FIELDS = ("kind", "visit_date", "our_people", "our_leader", "their_pe
 
 def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     resolver = _Resolver(rows)
+    plan.watch(resolver.library)
     staff = _Staff(zone)
     projects = _zone_projects(zone, resolver.library, actor)
     existing = _zone_visits(zone, resolver.library)
@@ -1094,7 +1169,7 @@ class _BulkWriter:
         self.actor, self.zone, self.recorder, self.progress = actor, zone, recorder, progress
         self.new_enterprises: dict[int, int] = {}  # id(ref) → index in self.enterprises
         self.enterprises: list[_Staged] = []  # new firms, in the order of their first row
-        self.updates: list[tuple[Enterprise, dict, dict]] = []  # (record, before, after values)
+        self.updates: list[tuple[int, dict, dict]] = []  # (firm id, values before, values after)
         self.notes: list[_Staged] = []
         self.visits: list[_Staged] = []
         self.projects: list[RowAction] = []
@@ -1147,7 +1222,7 @@ class _BulkWriter:
             before = _stored_values(existing)
             copy = Enterprise(**before)  # transient: the rules apply to it, the stored firm stays clean
             edit_enterprise(self.actor, copy, action.data, check_clash=False)
-            self.updates.append((existing, before, _stored_values(copy)))
+            self.updates.append((existing.id, before, _stored_values(copy)))
             target_id = existing.id
         else:
             return
@@ -1200,8 +1275,7 @@ class _BulkWriter:
                 for key in ("created_at", "updated_at"):
                     if key in values:
                         values[key] = now
-            chunk_ids = db.session.execute(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), chunk).scalars().all()
+            chunk_ids = insert_returning_ids(db.session.connection(), table, chunk)
             entries = []
             for values, record_id in zip(chunk, chunk_ids, strict=True):
                 values["id"] = record_id
@@ -1220,17 +1294,17 @@ class _BulkWriter:
         groups: dict[tuple, list[dict]] = {}
         entries = []
         now = utcnow()
-        for record, before, after in self.updates:
+        for record_id, before, after in self.updates:
             changed = {k: v for k, v in after.items() if k not in {"id", "updated_at", "version"} and v != before[k]}
             old, new = values_changes(Enterprise, before, changed)
             if not new:
                 continue
-            params = {"_id": record.id, "_version": before["version"], **changed, "updated_at": now,
+            params = {"_id": record_id, "_version": before["version"], **changed, "updated_at": now,
                       "version": before["version"] + 1}
             groups.setdefault(tuple(sorted(changed)), []).append(params)
-            entries.append(("update", record.id, after.get("zone_id"), old, new))
+            entries.append(("update", record_id, after.get("zone_id"), old, new))
             snap = values_snapshot(Enterprise, before)
-            self.recorder.updated_row("Enterprise", record.id, {k: snap[k] for k in new if k in snap},
+            self.recorder.updated_row("Enterprise", record_id, {k: snap[k] for k in new if k in snap},
                                       before["version"] + 1)
         for columns, rows in groups.items():
             stmt = (table.update()
@@ -1243,8 +1317,10 @@ class _BulkWriter:
                 self._advanced(len(chunk))
         for chunk in _chunks(entries):
             write_entries(db.session, Enterprise, chunk)
-        for record, _, _ in self.updates:
-            db.session.expire(record)  # the session's copy is what it was before the UPDATE
+        for record_id, _, _ in self.updates:
+            record = db.session.identity_map.get(db.session.identity_key(Enterprise, record_id))
+            if record is not None:
+                db.session.expire(record)  # the session's copy is what it was before the UPDATE
 
     def _project(self, action: RowAction) -> None:
         if action.action == "create":
@@ -1276,7 +1352,8 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
     error; the caller commits once, or rolls back. Raises ``ImportHasProblems`` (with the plan) or
     ``ImportFailed`` (with the row). ``progress(done, total, stage)`` is called once per chunk.
     """
-    plan = dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
+    plan = _remembered(actor, kind, table, mapping, zone, local, filename) \
+        or dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
     if not plan.ok:
         raise ImportHasProblems(plan)
     return write_plan(actor, plan, table, zone, filename, progress=progress)
@@ -1284,18 +1361,69 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
 
 def write_plan(actor, plan: ImportPlan, table: Table, zone: Zone, filename: str, *, progress=None) -> ImportBatch:
     """Write a dry run's plan (made in this transaction, with no problem) and record its batch."""
-    recorder = _Recorder()
-    writer = _BulkWriter(actor, zone, recorder, progress)
+    writer = _BulkWriter(actor, zone, _Recorder(), progress)
+    writer.stage(plan.actions)
+    return _write_staged(writer, actor, plan, table, zone, filename)
+
+
+def _write_staged(writer: _BulkWriter, actor, plan: ImportPlan, table: Table, zone: Zone,
+                  filename: str) -> ImportBatch:
     with db.session.begin_nested():
-        writer.stage(plan.actions)
         writer.write()
         db.session.flush()
         batch = ImportBatch(zone_id=zone.id, actor_id=getattr(actor, "id", None), kind=plan.kind,
                             filename=filename[:255], row_count=len(table.rows), status="committed",
-                            changes=recorder.as_json())
+                            changes=writer.recorder.as_json())
         db.session.add(batch)
         db.session.flush()
     return batch
+
+
+ATTEMPTS = 3
+
+
+def import_and_commit(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
+                      local: bool = False, progress=None) -> ImportBatch:
+    """``commit_import`` and the commit, for a caller that owns its session (the CLI, a job worker),
+    holding SQLite's one write lock only while the rows go in.
+
+    On SQLite the dry run and the staging (every rule, every row) run in a read transaction, which
+    locks nothing; that transaction ends, a write transaction begins (BEGIN IMMEDIATE: it waits its
+    turn like any save), and the rows are written unless a save since the dry run touched what it
+    read (``_changed_since``) — then it plans again, and the last attempt plans inside the write
+    transaction. Other users' saves wait at most for the writing, never for the planning. On
+    PostgreSQL nobody waits for a plan anyway (no table locks; row locks on the rows written only):
+    it is ``commit_import`` and a commit. Whatever fails is rolled back; nothing is half-written.
+    """
+    session = db.session
+    try:
+        if session.get_bind().dialect.name != "sqlite":
+            batch = commit_import(actor, kind, table, mapping, zone, filename, local=local, progress=progress)
+            session.commit()
+            return batch
+        for attempt in range(1, ATTEMPTS + 1):
+            last = attempt == ATTEMPTS
+            if last:  # plan inside the write transaction: nothing can change under it
+                session.rollback()
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            plan = (_remembered(actor, kind, table, mapping, zone, local, filename) if attempt == 1 else None) \
+                or dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
+            if not plan.ok:
+                raise ImportHasProblems(plan)
+            writer = _BulkWriter(actor, zone, _Recorder(), progress)
+            writer.stage(plan.actions)
+            if not last:
+                session.rollback()  # the end of the read transaction; the staged rows are plain values
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                if _changed_since(plan):
+                    continue
+            batch = _write_staged(writer, actor, plan, table, zone, filename)
+            session.commit()
+            return batch
+    except BaseException:
+        session.rollback()
+        raise
+    raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import unicodedata
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.core import Pinyin
 from stdnum.cn import uscc as uscc_lib
 from stdnum.exceptions import ValidationError
 
@@ -51,13 +52,27 @@ def normalize_name(name: str) -> str:
     return text.lower()
 
 
+_SEGMENTER = Pinyin()
+
+
+@lru_cache(maxsize=65536)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, v_to_u=False))
+
+
+def _syllables(text: str) -> list[str]:
+    """``lazy_pinyin(text)``: pypinyin converts the words of its own segmentation one by one, so the words
+    (有限公司, 科技, 铝业 … recur in every ledger) are converted once and remembered."""
+    return [syllable for word in _SEGMENTER.seg(text) for syllable in _word_syllables(word)]
+
+
 def pinyin_keys(*names: str) -> str:
     """Full pinyin and initials of each name, space-separated, for LIKE search: 铝业 → 'lvye ly'."""
     keys = []
     for name in names:
         if not name:
             continue
-        syllables = lazy_pinyin(to_halfwidth(name), style=Style.NORMAL, v_to_u=False)
+        syllables = _syllables(to_halfwidth(name))
         syllables = [s.lower() for s in syllables if s.isascii() and s.isalnum()]
         if syllables:
             keys.append("".join(syllables))
