@@ -23,10 +23,15 @@ def insert_returning_ids(connection, table, rows: list[dict]) -> list[int]:
     """Insert ``rows`` with a few multi-row INSERTs and return their ids, in the order of ``rows``.
 
     PostgreSQL keeps the order itself (``sort_by_parameter_order``). SQLite would then go row by row;
-    instead each multi-row INSERT numbers its rows in order, and a transaction that is writing holds
-    the database's only write lock, so the ids in ascending order are the rows' in order."""
+    instead one executemany inserts them (the driver's loop, in C) and ``last_insert_rowid()`` names the
+    last: SQLite numbers each new row one past the largest id, and while the statement runs this
+    transaction holds the database's only write lock, so the rows' ids are the run that ends there."""
+    if not rows:
+        return []
     if connection.dialect.name == "sqlite":
-        return sorted(connection.execute(table.insert().returning(table.c.id), rows).scalars().all())
+        connection.execute(table.insert(), rows)
+        last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
     return connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
                               rows).scalars().all()
 

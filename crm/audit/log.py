@@ -137,9 +137,20 @@ def audited_columns(model) -> list:
     return [attr for attr in inspect(model).column_attrs if attr.key not in excluded]
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def values_snapshot(model, values: dict) -> dict:
     """``snapshot`` of a row held as a dict of column values (a row written in bulk)."""
-    return {attr.key: to_jsonable(values.get(attr.key)) for attr in audited_columns(model)}
+    keys = _audited_keys.get(model) or _audited_keys.setdefault(model, tuple(a.key for a in audited_columns(model)))
+    snap = {}
+    for key in keys:
+        value = values.get(key)
+        snap[key] = value if type(value) in _PLAIN else to_jsonable(value)
+    return snap
+
+
+_audited_keys: dict[type, tuple[str, ...]] = {}
 
 
 def values_changes(model, before: dict, after: dict) -> tuple[dict, dict]:

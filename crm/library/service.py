@@ -66,12 +66,14 @@ def _refuse(refusal) -> None:
         raise ServiceError(refusal.message, field=refusal.field)
 
 
-def new_enterprise(actor, data: dict[str, Any], *, check_clash: bool = True) -> Enterprise:
+def new_enterprise(actor, data: dict[str, Any], *, check_clash: bool = True, into=None) -> Enterprise:
     """A new enterprise with every rule of ``create_enterprise`` applied, not yet in the session.
 
-    The import writes many at once (``crm.imports.service``) and leaves ``check_clash`` off: its dry run
-    has checked the credit codes in bulk, and the unique index still guards."""
-    enterprise = Enterprise(created_by_id=getattr(actor, "id", None))
+    The import writes many at once (``crm.imports.service``): it leaves ``check_clash`` off (its dry run
+    has checked the credit codes in bulk, and the unique index still guards) and passes ``into``, a
+    plain record whose unset attributes read None, to collect the values without the ORM's bookkeeping."""
+    enterprise = Enterprise() if into is None else into
+    enterprise.created_by_id = getattr(actor, "id", None)
     if data.get("zone_id"):  # a new firm local to a zone: as making a target local (the policy decides)
         _refuse(library_refusal(actor, "rehome", enterprise, to_zone_id=data["zone_id"]))
     _apply(enterprise, data, check_clash=check_clash)
