@@ -20,7 +20,8 @@ def utcnow() -> datetime:
 
 
 def insert_returning_ids(connection, table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` with a few multi-row INSERTs and return their ids, in the order of ``rows``.
+    """Insert ``rows`` (dicts with the same keys, every defaulted column given) in bulk and return their
+    ids, in the order of ``rows``.
 
     PostgreSQL keeps the order itself (``sort_by_parameter_order``). SQLite would then go row by row;
     instead one executemany inserts them (the driver's loop, in C) and ``last_insert_rowid()`` names the
@@ -28,12 +29,35 @@ def insert_returning_ids(connection, table, rows: list[dict]) -> list[int]:
     transaction holds the database's only write lock, so the rows' ids are the run that ends there."""
     if not rows:
         return []
-    if connection.dialect.name == "sqlite":
-        connection.execute(table.insert(), rows)
+    keys = tuple(rows[0])
+    defaulted = any(c.key not in keys and not c.primary_key and c.default is not None for c in table.columns)
+    if connection.dialect.name == "sqlite" and not defaulted:
+        sql, keys, processors = _sqlite_insert(connection.dialect, table, keys)
+        connection.exec_driver_sql(sql, [tuple(p(row[k]) if p else row[k] for k, p in zip(keys, processors))
+                                         for row in rows])
         last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
         return list(range(last - len(rows) + 1, last + 1))
+    if connection.dialect.name == "sqlite":  # multi-row INSERTs number their rows in order too
+        return sorted(connection.execute(table.insert().returning(table.c.id), rows).scalars().all())
     return connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
                               rows).scalars().all()
+
+
+_SQLITE_INSERTS: dict[tuple, tuple] = {}
+
+
+def _sqlite_insert(dialect, table, keys: tuple[str, ...]):
+    """The INSERT's SQL for these columns and each column's bind processor (the SQL type's conversion,
+    as SQLAlchemy would apply it), compiled once: the rows then go to the driver's executemany as they
+    are, without SQLAlchemy's per-row bookkeeping."""
+    key = (id(dialect), table.name, keys)
+    if key not in _SQLITE_INSERTS:
+        columns = [table.c[k] for k in keys]
+        placeholders = ", ".join("?" for _ in keys)
+        names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+        sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({placeholders})"
+        _SQLITE_INSERTS[key] = (sql, keys, [c.type._cached_bind_processor(dialect) for c in columns])
+    return _SQLITE_INSERTS[key]
 
 
 class Base(DeclarativeBase):

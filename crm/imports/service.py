@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.audit.log import snapshot, to_jsonable, values_changes, values_snapshot, write_entries
 from crm.audit.models import AuditEntry
+from crm.busy import database_busy, DatabaseBusy
 from crm.db import insert_returning_ids, utcnow
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
@@ -1261,6 +1262,8 @@ class _BulkWriter:
 
     # ----- writing -----------------------------------------------------------------------------
     def write(self) -> None:
+        if database_busy():  # as the session's own guards refuse an ORM write in busy mode (crm/busy.py)
+            raise DatabaseBusy()
         self.total = len(self.enterprises) + len(self.updates) + len(self.notes) + len(self.visits) + len(self.projects)
         ids = self._insert(Enterprise, self.enterprises)
         for staged, record_id in zip(self.enterprises, ids, strict=True):
