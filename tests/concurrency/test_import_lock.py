@@ -5,9 +5,10 @@ The importer (tests/concurrency/workers.py, ``import_ledger``) commits 20,000 ne
 new visits) and another signs in, over and over, through the app's test client with the production
 lock wait (SQLITE_BUSY_TIMEOUT_MS 10 s).
 
-What must hold: every save and sign-in goes through (never "系统繁忙", never a 500); on SQLite none
-waits more than a few seconds — the import plans every row outside the write transaction and holds
-the write lock only while its rows go in — and on PostgreSQL none waits for the import at all.
+What must hold: every save and sign-in goes through (never "系统繁忙", never a 500). On SQLite no
+request waits for the import's planning — it plans every row outside the write transaction — and none
+waits longer than the import's short write transaction (a few seconds; well under the 10 s lock wait);
+on PostgreSQL none waits for the import at all.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.no_db
 PASSWORD = "correct-horse-42"
 BUSY = "系统繁忙，请稍后重试"
 ROWS = 20_000
-MAX_WAIT_SECONDS = {"sqlite": 5.0, "postgresql": 1.5}  # PostgreSQL: a save's own time on a loaded machine
+LOCK_WAIT_SECONDS = 10.0  # the production default (SQLITE_BUSY_TIMEOUT_MS): a wait beyond it fails the save
+NO_WAIT_SECONDS = 2.0  # a save's own time, on a loaded 2-core machine: longer is waiting for something
 
 
 def _postgres_url() -> str | None:
@@ -164,7 +166,14 @@ def test_saves_and_sign_ins_go_through_while_a_large_import_commits(app, databas
           f"(planning {events['writing'] - events['ready']:.1f} s, writing {events['written'] - events['writing']:.1f} s, "
           f"commit {events['done'] - events['written']:.1f} s); longest request {longest:.2f} s, "
           f"median {waits[len(waits) // 2]:.2f} s")
-    assert longest <= MAX_WAIT_SECONDS[backend], longest
+    # Nobody waited for the planning: what the requests made then took is a save's own time.
+    assert max(s["ended"] - s["started"] for s in planning) <= NO_WAIT_SECONDS
+    if backend == "sqlite":
+        # The write transaction: from its BEGIN IMMEDIATE (just before "writing") to the commit's end.
+        transaction = events["done"] - events["writing"]
+        assert longest <= transaction + NO_WAIT_SECONDS and longest < LOCK_WAIT_SECONDS, (longest, transaction)
+    else:
+        assert longest <= NO_WAIT_SECONDS, longest
 
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Enterprise)) == ROWS + 1
