@@ -182,6 +182,7 @@ class RowAction:
     steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
     officer_id: int | None = None
     project_id: int | None = None
+    target_version: int | None = None  # the matched record's version when planned: written only over that
     notices: list[str] = field(default_factory=list)  # 提示: what the import inferred, not a problem
 
     @property
@@ -524,7 +525,8 @@ class _Library:
         return None, "new", None, note
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _chunks(items: list, size: int | None = None):
+    size = size or CHUNK
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -603,7 +605,7 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
         else:
             detail += "；内容无变化"
         plan.actions.append(RowAction(row.number, "Enterprise", "update" if changes else "unchanged", name, detail,
-                                      target_id=existing.id, how=how, data=changes))
+                                      target_id=existing.id, how=how, data=changes, target_version=existing.version))
 
 
 def _zone_has_note(enterprise: Enterprise, zone: Zone, text: str) -> bool:
@@ -1242,6 +1244,8 @@ class _BulkWriter:
             self.enterprises.append(_Staged(Enterprise, record))
         elif action.action == "update":
             existing = db.session.get(Enterprise, action.target_id)
+            if action.target_version is not None and existing.version != action.target_version:
+                raise ServiceError(STALE_FIRM)
             before = _stored_values(existing)
             copy = _Blank(**before)  # the rules apply to a copy; the stored firm stays clean
             edit_enterprise(self.actor, copy, action.data, check_clash=False)
@@ -1341,7 +1345,7 @@ class _BulkWriter:
             for chunk in _chunks(rows):
                 done = db.session.execute(stmt, chunk).rowcount
                 if done != len(chunk) and db.session.get_bind().dialect.supports_sane_multi_rowcount:
-                    raise ServiceError("导入期间有企业被他人修改，请重新检查后再导入")
+                    raise ServiceError(STALE_FIRM)
                 self._advanced(len(chunk))
         for chunk in _chunks(entries):
             write_entries(db.session, Enterprise, chunk)
@@ -1408,6 +1412,7 @@ def _write_staged(writer: _BulkWriter, actor, plan: ImportPlan, table: Table, zo
 
 
 ATTEMPTS = 3
+STALE_FIRM = "导入期间有企业被他人修改，请重新检查后再导入"
 
 
 def import_and_commit(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
