@@ -342,11 +342,13 @@ _PLAN_READS = {
 
 def _changed_since(plan: ImportPlan) -> bool:
     """Has a save recorded after ``plan.audit_mark`` touched what the plan read? A firm it looked up or
-    one whose credit code or name key the file holds (before or after the save), or, for the other
-    records a plan reads, one of the import's zone (or of no zone: users, chains)."""
+    one whose credit code or name key the file holds (before or after the save); a project or visit
+    of a firm it looked up; for the other records a plan reads, one of the import's zone (or of no
+    zone: users, chains)."""
     usccs, keys, ids = plan.watched
     stmt = (select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.zone_id, AuditEntry.before,
                    AuditEntry.after).where(AuditEntry.id > plan.audit_mark))
+    hanging: dict[str, set[int]] = {"Project": set(), "Visit": set()}  # records that hang off a firm
     for entity, entity_id, zone_id, before, after in db.session.execute(stmt):
         if entity == "Enterprise":
             if entity_id.isdigit() and int(entity_id) in ids:
@@ -354,8 +356,18 @@ def _changed_since(plan: ImportPlan) -> bool:
             for values in (before or {}, after or {}):
                 if values.get("uscc") in usccs or values.get("name_normalized") in keys:
                     return True
-        elif entity in _PLAN_READS[plan.kind] and (zone_id in (plan.zone_id, None) or plan.kind == "projects"):
-            return True  # a project plan also reads whether other zones hold its firms
+        elif entity in hanging and entity in _PLAN_READS[plan.kind]:
+            if any((values or {}).get("enterprise_id") in ids for values in (before, after)):
+                return True
+            if entity_id.isdigit():
+                hanging[entity].add(int(entity_id))
+        elif entity in _PLAN_READS[plan.kind] and zone_id in (plan.zone_id, None):
+            return True
+    for model in (Project, Visit):
+        for chunk in _chunks(sorted(hanging[model.__name__])):
+            firms = db.session.scalars(select(model.enterprise_id).where(model.id.in_(chunk)))
+            if any(firm in ids for firm in firms):
+                return True
     return False
 
 

@@ -151,3 +151,17 @@ def test_progress_is_reported_per_chunk_as_the_rows_go_in(world, monkeypatch):
     assert checked == [(2, 5, "检查"), (4, 5, "检查")]
     assert [c[0] for c in written] == [2, 4, 5] and {c[1] for c in written} == {5}
     db.session.rollback()
+
+
+def test_a_visit_plan_is_stale_only_when_a_save_touches_its_firms(world):
+    officer, zone = world.officer_a, world.zone_a
+    rows = [["企业名称", "走访日期", "走访方式", "走访内容"],
+            [world.enterprise.name, date.today().isoformat(), "上门拜访", "计划中的走访"]]
+    plan = import_service.dry_run(officer, "visits", table_of(rows), None, zone)
+    elsewhere = f.make_enterprise(officer, name="与台账无关的企业有限公司")
+    f.make_visit(officer, elsewhere, summary="同园区另一家企业的走访")  # the zone saves on, about another firm
+    assert not import_service._changed_since(plan)
+    world.visit_a.summary = "台账企业的走访被改了"  # a visit of the file's firm: the duplicate check may differ
+    db.session.flush()
+    assert import_service._changed_since(plan)
+    db.session.rollback()
