@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -17,6 +17,72 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_returning_ids(connection, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (dicts with the same keys, every defaulted column given) in bulk and return their
+    ids, in the order of ``rows``.
+
+    PostgreSQL keeps the order itself (``sort_by_parameter_order``). SQLite would then go row by row;
+    instead one executemany inserts them (the driver's loop, in C) and ``last_insert_rowid()`` names the
+    last: SQLite numbers each new row one past the largest id, and while the statement runs this
+    transaction holds the database's only write lock, so the rows' ids are the run that ends there."""
+    if not rows:
+        return []
+    keys = tuple(rows[0])
+    defaulted = any(c.key not in keys and not c.primary_key and c.default is not None for c in table.columns)
+    if connection.dialect.name == "sqlite" and not defaulted:
+        sql, keys, processors = _sqlite_insert(connection.dialect, table, keys)
+        connection.exec_driver_sql(sql, [tuple(p(row[k]) if p else row[k] for k, p in zip(keys, processors))
+                                         for row in rows])
+        last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
+    if connection.dialect.name == "sqlite":  # multi-row INSERTs number their rows in order too
+        return sorted(connection.execute(table.insert().returning(table.c.id), rows).scalars().all())
+    if connection.dialect.name == "postgresql" and not defaulted and len(rows) > 1:
+        # The ids from the table's sequence first, then the driver's executemany (psycopg pipelines
+        # it): SQLAlchemy's multi-row INSERT … RETURNING costs psycopg a parse of each huge statement.
+        ids = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalars().all()
+        sql, keys, processors = _compiled_insert(connection.dialect, table, ("id", *keys))
+        connection.exec_driver_sql(sql, [{k: (p(v) if p else v) for k, p, v in
+                                          zip(keys, processors, (record_id, *(row[k] for k in keys[1:])))}
+                                         for row, record_id in zip(rows, ids)])
+        return ids
+    return connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                              rows).scalars().all()
+
+
+_COMPILED_INSERTS: dict[tuple, tuple] = {}
+
+
+def _compiled_insert(dialect, table, keys: tuple[str, ...]):
+    """The INSERT as the dialect compiles it for these columns (with its casts), and each parameter's
+    bind processor, compiled once."""
+    key = (id(dialect), table.name, keys)
+    if key not in _COMPILED_INSERTS:
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
+        bound = compiled._bind_processors
+        _COMPILED_INSERTS[key] = (compiled.string, keys, [bound.get(k) for k in keys])
+    return _COMPILED_INSERTS[key]
+
+
+_SQLITE_INSERTS: dict[tuple, tuple] = {}
+
+
+def _sqlite_insert(dialect, table, keys: tuple[str, ...]):
+    """The INSERT's SQL for these columns and each column's bind processor (the SQL type's conversion,
+    as SQLAlchemy would apply it), compiled once: the rows then go to the driver's executemany as they
+    are, without SQLAlchemy's per-row bookkeeping."""
+    key = (id(dialect), table.name, keys)
+    if key not in _SQLITE_INSERTS:
+        columns = [table.c[k] for k in keys]
+        placeholders = ", ".join("?" for _ in keys)
+        names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+        sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({placeholders})"
+        _SQLITE_INSERTS[key] = (sql, keys, [c.type._cached_bind_processor(dialect) for c in columns])
+    return _SQLITE_INSERTS[key]
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapper, Session
 
-from crm.db import utcnow
+from crm.db import insert_returning_ids, utcnow
 from crm.audit.models import AuditEntry
 
 # Bookkeeping columns whose change alone is not worth an entry.
@@ -131,6 +131,56 @@ def _write_audit_entries(session, flush_context) -> None:
         _store(session, rows)
 
 
+def audited_columns(model) -> list:
+    """The columns an entry of ``model`` shows (its mapped columns less ``__audit_exclude__``)."""
+    excluded = getattr(model, "__audit_exclude__", frozenset())
+    return [attr for attr in inspect(model).column_attrs if attr.key not in excluded]
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def values_snapshot(model, values: dict) -> dict:
+    """``snapshot`` of a row held as a dict of column values (a row written in bulk)."""
+    keys = _audited_keys.get(model) or _audited_keys.setdefault(model, tuple(a.key for a in audited_columns(model)))
+    snap = {}
+    for key in keys:
+        value = values.get(key)
+        snap[key] = value if type(value) in _PLAIN else to_jsonable(value)
+    return snap
+
+
+_audited_keys: dict[type, tuple[str, ...]] = {}
+
+
+def values_changes(model, before: dict, after: dict) -> tuple[dict, dict]:
+    """The (before, after) of the columns that differ between two dicts of a row's values, as the
+    listener records an update (bookkeeping columns alone are no change)."""
+    old, new = {}, {}
+    for attr in audited_columns(model):
+        key = attr.key
+        if key in _QUIET_COLUMNS or key not in after:
+            continue
+        was, now = to_jsonable(before.get(key)), to_jsonable(after[key])
+        if was != now:
+            old[key], new[key] = was, now
+    return old, new
+
+
+def write_entries(session, model, changes: list[tuple[str, Any, int | None, dict | None, dict | None]]) -> None:
+    """Audit entries for rows written in bulk (Core ``insert``/``update``, which the flush listener does
+    not see): one per (action, entity id, zone id, before, after), with the same content the listener
+    writes — the acting user of ``session.info``, the time, the entity — inserted in one executemany
+    in the same transaction, and merged like the listener's with later saves of the same record."""
+    at = utcnow()
+    actor_id = session.info.get("actor_id")
+    rows = [{"at": at, "actor_id": actor_id, "action": action, "entity_type": model.__name__,
+             "entity_id": str(entity_id), "zone_id": zone_id, "before": before, "after": after}
+            for action, entity_id, zone_id, before, after in changes]
+    if rows:
+        _store(session, rows)
+
+
 # One save is one entry, even when a query in the middle of a service autoflushes it in two parts:
 # an update merges into the same actor's create or update of that record earlier in the transaction.
 _OPEN = "audit_open_entries"
@@ -167,9 +217,7 @@ def _store(session, rows: list[dict]) -> None:
         inserts.append((key, row))
     if not inserts:
         return
-    ids = connection.execute(
-        table.insert().returning(table.c.id, sort_by_parameter_order=True), [row for _, row in inserts]
-    ).scalars().all()
+    ids = insert_returning_ids(connection, table, [row for _, row in inserts])
     for (key, row), entry_id in zip(inserts, ids, strict=True):
         open_entries[key] = {"id": entry_id, "action": row["action"], "before": row["before"],
                              "after": row["after"]}

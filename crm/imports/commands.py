@@ -66,8 +66,9 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
             click.echo(f"检查通过（--dry-run，未写入）：{len(table.rows)} 行；{plan.summary()}")
             return
         try:
-            batch = import_service.commit_import(actor, kind, table, mapping, zone, file.name, local=local)
-            db.session.commit()
+            # The plan just printed is written if no save has touched it since; on SQLite the write
+            # lock is held only while the rows go in.
+            batch = import_service.import_and_commit(actor, kind, table, mapping, zone, file.name, local=local)
         except (ServiceError, ImportRefused) as error:
             db.session.rollback()
             _fail(error.message)

@@ -581,9 +581,9 @@ def _build_table(raw_rows: list[tuple[int, list]], merges, sheet, file_type: str
         if first.startswith(_NOTE_PREFIXES):
             table.skipped.append((number, "说明文字，未导入"))
             continue
-        texts = [header_key(v) for v in values if v is not None]
-        if texts and all(isinstance(v, str) for v in values if v is not None) and len(texts) >= 2 \
-                and sum(1 for t in texts if t in header_keys) >= max(2, len(texts) - 1):
+        present = [v for v in values if v is not None]
+        if len(present) >= 2 and all(isinstance(v, str) for v in present) \
+                and sum(1 for v in present if header_key(v) in header_keys) >= max(2, len(present) - 1):
             table.skipped.append((number, "重复的表头行，未导入"))
             continue
         if len(table.rows) >= max_rows:

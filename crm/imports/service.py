@@ -29,11 +29,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, DateTime, Numeric, select
+from sqlalchemy import bindparam, Date, DateTime, func, Numeric, select
 from sqlalchemy.orm import selectinload
 
-from crm.audit.log import snapshot
-from crm.db import utcnow
+from crm.audit.log import snapshot, to_jsonable, values_changes, values_snapshot, write_entries
+from crm.audit.models import AuditEntry
+from crm.busy import database_busy, DatabaseBusy
+from crm.db import insert_returning_ids, utcnow
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseNote
@@ -50,7 +52,7 @@ from crm.pipeline.lifecycle import (DROPPED, LEAD, LifecycleError, MILESTONE_COL
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.visits.models import VISIT_KINDS
 from crm.permissions import STAFF_ROLES, can, in_full_condition, is_zone_staff, refusal, require, scope
-from crm.library.service import add_note, create_enterprise, update_enterprise
+from crm.library.service import edit_enterprise, new_enterprise, new_note
 from crm.errors import ServiceError
 from crm.imports.reading import display_value, FIELD_KEYS, field_spec, HEADER_SYNONYMS, header_unit, ImportRefused, parse_amount, parse_area, parse_bool, parse_choice, parse_count, parse_date, parse_text, read_table, suggest_mapping, Table, to_halfwidth, ValueProblem
 from crm.imports.reading import parse_name_list
@@ -58,7 +60,7 @@ from crm.imports.segments import restore_segments, segment_codes, SegmentMatcher
 from crm.library.names import clean_uscc, normalize_name
 from crm.pipeline.service import create_project, update_project
 from crm.pipeline.stages import apply_stage_change, refuse_if_ruled_out
-from crm.visits.service import create_visit
+from crm.visits.service import new_visit
 
 KINDS = ("enterprises", "projects", "visits")
 KIND_LABELS = {"enterprises": "企业", "projects": "招商项目", "visits": "走访洽谈记录"}
@@ -67,6 +69,8 @@ ACTION_LABELS = {"create": "新建", "update": "更新", "unchanged": "无变化
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ROWS = 50_000
 CHUNK = 500
+PROGRESS_CHECK = "检查"  # progress(done, total, stage): the dry run's rows checked
+PROGRESS_WRITE = "写入"  # the commit's rows written
 
 # Each field's label with its unit, from the one field table (crm/fields.py): the mapping choices,
 # the missing-column problems, the problem report and the templates all say the same.
@@ -162,6 +166,7 @@ class RowAction:
     steps: list[Step] = field(default_factory=list, repr=False)  # projects: the stage changes, in order
     officer_id: int | None = None
     project_id: int | None = None
+    target_version: int | None = None  # the matched record's version when planned: written only over that
     notices: list[str] = field(default_factory=list)  # 提示: what the import inferred, not a problem
 
     @property
@@ -180,6 +185,14 @@ class ImportPlan:
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     new_enterprises: int = 0
     column_fields: dict[str, str] = field(default_factory=dict)  # the file's header → the field it holds
+    # What the plan read, for telling whether a later save has changed it: the last audit entry before
+    # it, and the credit codes, name keys and ids of the library's firms it looked up.
+    audit_mark: int = field(default=0, repr=False)
+    watched: tuple[frozenset, frozenset, frozenset] = field(default=(frozenset(), frozenset(), frozenset()),
+                                                            repr=False)
+
+    def watch(self, library: _Library) -> None:
+        self.watched = (frozenset(library.usccs), frozenset(library.keys), frozenset(_library_ids(library)))
 
     def field_label(self, column: str) -> str:
         """The field (label with unit, as the field table says) a problem's column holds."""
@@ -243,11 +256,12 @@ def check_access(actor, zone: Zone | None) -> None:
 
 
 def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, *,
-            local: bool = False, filename: str = "") -> ImportPlan:
+            local: bool = False, filename: str = "", progress=None) -> ImportPlan:
     """Validate every row and plan what it will do; write nothing.
 
     ``mapping`` is {column index: field}; None uses ``suggest_mapping``. ``local`` imports
     enterprises as local to ``zone`` (在园企业) unless a 在园 column says otherwise per row.
+    ``progress(done, total, stage)`` is called once per 500 rows checked.
     """
     if kind not in KINDS:
         raise ImportRefused("请选择导入类型：企业、项目或走访记录")
@@ -256,15 +270,89 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     plan = ImportPlan(kind=kind, zone_id=zone.id, row_count=len(table.rows), mapping=mapping,
                       skipped_rows=list(table.skipped),
                       column_fields={column_name(table, index): target for index, target in mapping.items()})
+    plan.audit_mark = _audit_mark()
     columns_ok = _check_mapping(plan, kind, table, mapping)
     # Cells are checked even when a column is missing, so one look shows every problem there is;
     # matching and planning need the required columns.
-    rows = _parse_rows(plan, kind, table, mapping)
+    rows = _parse_rows(plan, kind, table, mapping, progress)
     if columns_ok:
         planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
         planner(plan, actor, zone, rows, local=local, filename=filename)
     plan.problems.sort(key=lambda p: p.row or 0)  # stable: a row's problems stay in column order
+    _remember(table, _plan_key(actor, kind, mapping, zone, local, filename), plan)
     return plan
+
+
+# A commit right after its dry run in the same transaction (the commit page does both, as does a job
+# that checks then writes) takes that plan instead of making it again, when no save since has
+# touched what it read (``_changed_since``). One plan is kept, for one table, per session.
+_LAST_PLAN = "import_last_plan"
+
+
+def _plan_key(actor, kind: str, mapping: dict[int, str], zone: Zone, local: bool, filename: str) -> tuple:
+    return (getattr(actor, "id", None), getattr(actor, "role", None), kind, tuple(sorted(mapping.items())),
+            zone.id, bool(local), filename)
+
+
+def _remember(table: Table, key: tuple, plan: ImportPlan) -> None:
+    db.session.info[_LAST_PLAN] = (table, key, db.session().get_transaction(), plan)
+
+
+def _remembered(actor, kind: str, table: Table, mapping, zone: Zone, local: bool, filename: str) -> ImportPlan | None:
+    kept = db.session.info.pop(_LAST_PLAN, None)
+    if kept is None or kind not in KINDS:
+        return None
+    kept_table, key, transaction, plan = kept
+    mapping = suggest_mapping(table.headers, kind) if mapping is None else _clean_mapping(mapping, kind, table)
+    if kept_table is not table or key != _plan_key(actor, kind, mapping, zone, local, filename):
+        return None
+    if transaction is None or transaction is not db.session().get_transaction() or not transaction.is_active:
+        return None
+    return None if _changed_since(plan) else plan
+
+
+def _audit_mark() -> int:
+    return db.session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+# What a plan of each kind reads besides the library's firms (checked by zone).
+_PLAN_READS = {
+    "enterprises": frozenset({"EnterpriseNote"}),
+    "projects": frozenset({"EnterpriseNote", "Project", "Visit", "User", "Zone", "FundsInPlace", "CapitalIncrease",
+                           "EnterpriseSegment", "Segment", "Chain"}),
+    "visits": frozenset({"Project", "Visit", "User", "Zone"}),
+}
+
+
+def _changed_since(plan: ImportPlan) -> bool:
+    """Has a save recorded after ``plan.audit_mark`` touched what the plan read? A firm it looked up or
+    one whose credit code or name key the file holds (before or after the save); a project or visit
+    of a firm it looked up; for the other records a plan reads, one of the import's zone (or of no
+    zone: users, chains)."""
+    usccs, keys, ids = plan.watched
+    stmt = (select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.zone_id, AuditEntry.before,
+                   AuditEntry.after).where(AuditEntry.id > plan.audit_mark))
+    hanging: dict[str, set[int]] = {"Project": set(), "Visit": set()}  # records that hang off a firm
+    for entity, entity_id, zone_id, before, after in db.session.execute(stmt):
+        if entity == "Enterprise":
+            if entity_id.isdigit() and int(entity_id) in ids:
+                return True
+            for values in (before or {}, after or {}):
+                if values.get("uscc") in usccs or values.get("name_normalized") in keys:
+                    return True
+        elif entity in hanging and entity in _PLAN_READS[plan.kind]:
+            if any((values or {}).get("enterprise_id") in ids for values in (before, after)):
+                return True
+            if entity_id.isdigit():
+                hanging[entity].add(int(entity_id))
+        elif entity in _PLAN_READS[plan.kind] and zone_id in (plan.zone_id, None):
+            return True
+    for model in (Project, Visit):
+        for chunk in _chunks(sorted(hanging[model.__name__])):
+            firms = db.session.scalars(select(model.enterprise_id).where(model.id.in_(chunk)))
+            if any(firm in ids for firm in firms):
+                return True
+    return False
 
 
 def _clean_mapping(mapping: dict, kind: str, table: Table) -> dict[int, str]:
@@ -303,18 +391,22 @@ class _Parsed:
         return self.columns.get(name) or FIELD_LABELS[kind][name]
 
 
-def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, str]) -> list[_Parsed]:
+def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, str], progress=None) -> list[_Parsed]:
     parsed = []
-    for row in table.rows:
+    columns = [(index, target, column_name(table, index), _cell_parser(kind, target, table.headers[index]))
+               for index, target in mapping.items()]
+    total = len(table.rows)
+    for done, row in enumerate(table.rows, 1):
+        if progress is not None and done % CHUNK == 0:
+            progress(done, total, PROGRESS_CHECK)
         item = _Parsed(row.number, {}, {}, {})
         failed = set()
-        for index, target in mapping.items():
-            header = column_name(table, index)
+        for index, target, header, parse in columns:
             cell = row.get(index)
             item.columns[target] = header
             item.cells[target] = cell
             try:
-                value = _parse_cell(kind, target, cell, table.headers[index])
+                value = parse(cell)
             except ValueProblem as problem:
                 plan.problem(row.number, header, problem.message, cell)
                 failed.add(target)
@@ -330,38 +422,43 @@ def _parse_rows(plan: ImportPlan, kind: str, table: Table, mapping: dict[int, st
     return parsed
 
 
-def _parse_cell(kind: str, target: str, cell: Any, header: str) -> Any:
+def _uscc_cell(cell: Any) -> str | None:
+    text = parse_text(cell)
+    try:
+        return clean_uscc(text)
+    except ValueError as error:
+        raise ValueProblem(str(error)) from error
+
+
+def _cell_parser(kind: str, target: str, header: str):
+    """The function that turns one cell of a column holding ``target`` into its value (chosen once per column)."""
     if target == "uscc":
-        text = parse_text(cell)
-        try:
-            return clean_uscc(text)
-        except ValueError as error:
-            raise ValueProblem(str(error)) from error
+        return _uscc_cell
     spec = field_spec(kind, target)
     if spec.kind == "amount":
-        return parse_amount(cell, header_unit(header), maximum=spec.max_value)
+        unit, maximum = header_unit(header), spec.max_value
+        return lambda cell: parse_amount(cell, unit, maximum=maximum)
     if target == "land_area":
-        return parse_area(cell)
+        return parse_area
     if target == "employees":
-        return parse_count(cell)
+        return parse_count
     if target in {"signed_date", "registered_date", "started_date", "production_date", "full_production_date",
                   "visit_date", "next_step_due"}:
-        return parse_date(cell)
+        return parse_date
     if target in {"above_scale", "local", "confidential"}:
-        return parse_bool(cell)
+        return parse_bool
     if target == "tags":
-        return _parse_tags(cell)
+        return _parse_tags
     if kind == "projects" and target in {"segments", "chain"}:
-        return parse_name_list(cell)
-    if target == "stage":
-        return parse_choice(cell, STAGES, STAGE_ALIASES, "阶段")
-    if target == "source":
-        return parse_choice(cell, PROJECT_SOURCES, SOURCE_ALIASES, "项目来源")
-    if target == "priority":
-        return parse_choice(cell, PRIORITIES, {"重要": "高", "一般": "中", "较低": "低"}, "优先级")
-    if target == "kind":
-        return parse_choice(cell, VISIT_KINDS, KIND_ALIASES, "走访方式")
-    return parse_text(cell, spec.max_length)
+        return parse_name_list
+    choices = {"stage": (STAGES, STAGE_ALIASES, "阶段"), "source": (PROJECT_SOURCES, SOURCE_ALIASES, "项目来源"),
+               "priority": (PRIORITIES, {"重要": "高", "一般": "中", "较低": "低"}, "优先级"),
+               "kind": (VISIT_KINDS, KIND_ALIASES, "走访方式")}
+    if target in choices:
+        allowed, aliases, label = choices[target]
+        return lambda cell: parse_choice(cell, allowed, aliases, label)
+    max_length = spec.max_length
+    return lambda cell: parse_text(cell, max_length)
 
 
 def _parse_tags(cell: Any) -> list[str] | None:
@@ -391,6 +488,7 @@ class _Library:
     def __init__(self, rows: list[_Parsed], name_field: str):
         usccs = sorted({r.values["uscc"] for r in rows if r.values.get("uscc")})
         keys = sorted({normalize_name(r.values[name_field]) for r in rows if r.values.get(name_field)} - {""})
+        self.usccs, self.keys = usccs, keys
         self.by_uscc: dict[str, Enterprise] = {}
         self.by_key: dict[str, list[Enterprise]] = {}
         for chunk in _chunks(usccs):
@@ -423,7 +521,8 @@ class _Library:
         return None, "new", None, note
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _chunks(items: list, size: int | None = None):
+    size = size or CHUNK
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -442,6 +541,7 @@ ENTERPRISE_DATA_FIELDS = ("aliases", "region_province", "region_city", "region_c
 
 def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     library = _Library(rows, "name")
+    plan.watch(library)
     labels = FIELD_LABELS["enterprises"]
     seen_uscc: dict[str, int] = {}
     seen_key: dict[str, tuple[int, str | None]] = {}
@@ -501,7 +601,7 @@ def _plan_enterprises(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], 
         else:
             detail += "；内容无变化"
         plan.actions.append(RowAction(row.number, "Enterprise", "update" if changes else "unchanged", name, detail,
-                                      target_id=existing.id, how=how, data=changes))
+                                      target_id=existing.id, how=how, data=changes, target_version=existing.version))
 
 
 def _zone_has_note(enterprise: Enterprise, zone: Zone, text: str) -> bool:
@@ -654,6 +754,7 @@ def _plan_projects(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, 
     if not can(actor, "import.run", zone):
         raise ImportRefused(f"本账号的首个所属园区不是“{zone.name}”，系统只能将项目写入首个所属园区")
     resolver = _Resolver(rows)
+    plan.watch(resolver.library)
     staff = _Staff(zone)
     existing_projects = _zone_projects(zone, resolver.library, actor)
     others = _held_elsewhere(zone, resolver.library)
@@ -913,6 +1014,7 @@ VISIT_DATA_FIELDS = ("kind", "visit_date", "our_people", "our_leader", "their_pe
 
 def _plan_visits(plan: ImportPlan, actor, zone: Zone, rows: list[_Parsed], *, local: bool, filename: str):
     resolver = _Resolver(rows)
+    plan.watch(resolver.library)
     staff = _Staff(zone)
     projects = _zone_projects(zone, resolver.library, actor)
     existing = _zone_visits(zone, resolver.library)
@@ -994,7 +1096,8 @@ class _Recorder:
     def __init__(self):
         self.created: dict[str, list] = {}
         self.updated: dict[str, dict[str, dict]] = {}
-        self.touched: list = []
+        self.versions: dict[str, dict[str, int]] = {}
+        self.touched: list = []  # records written through the ORM: their versions are read at the end
         self.matches: list[dict] = []
         self.skipped: list[dict] = []
 
@@ -1009,32 +1112,101 @@ class _Recorder:
             self.updated.setdefault(type(record).__name__, {})[str(record.id)] = changed
             self.touched.append(record)
 
+    def created_row(self, entity: str, record_id: int, version: int = 1) -> None:
+        self.created.setdefault(entity, []).append(record_id)
+        self.versions.setdefault(entity, {})[str(record_id)] = version
+
+    def updated_row(self, entity: str, record_id: int, before: dict, version: int) -> None:
+        self.updated.setdefault(entity, {})[str(record_id)] = before
+        self.versions.setdefault(entity, {})[str(record_id)] = version
+
     def as_json(self) -> dict:
-        versions: dict[str, dict[str, int]] = {}
+        versions = {entity: dict(items) for entity, items in self.versions.items()}
         for record in self.touched:
             versions.setdefault(type(record).__name__, {})[str(record.id)] = record.version
         return {"created": self.created, "updated": self.updated, "versions": versions,
                 "matches": self.matches, "skipped": self.skipped}
 
 
-class _Writer:
-    """Writes one planned row through the services."""
+class _Blank:
+    """A plain record for staging rows: the services' rules set its attributes; an unset one reads None,
+    as on a new ORM record (without the ORM's per-attribute bookkeeping, 50,000 times over)."""
 
-    def __init__(self, actor, zone: Zone, recorder: _Recorder, filename: str):
-        self.actor, self.zone, self.recorder = actor, zone, recorder
-        self.new_enterprises: dict[int, Enterprise] = {}
+    def __init__(self, **values):
+        self.__dict__.update(values)
 
-    def enterprise(self, ref: EnterpriseRef) -> Enterprise:
-        if ref.enterprise_id:
-            return db.session.get(Enterprise, ref.enterprise_id)
-        if id(ref) not in self.new_enterprises:
-            enterprise = create_enterprise(self.actor, {"name": ref.name, "uscc": ref.uscc,
-                                                        "zone_id": self.zone.id if ref.local else None})
-            self.recorder.create(enterprise)
-            self.new_enterprises[id(ref)] = enterprise
-        return self.new_enterprises[id(ref)]
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
 
-    def write(self, action: RowAction) -> None:
+
+def _row_values(record, model=None) -> dict:
+    """The column values a transient record will be inserted with: what the rules set, and each
+    column's Python default for the rest (as the ORM's flush would fill them in)."""
+    values = {}
+    state = record.__dict__
+    for column in (model or type(record)).__table__.columns:
+        if column.key in state:
+            values[column.key] = state[column.key]
+        elif column.primary_key:
+            continue
+        elif column.default is not None and column.default.is_scalar:
+            values[column.key] = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            values[column.key] = column.default.arg(None)
+        else:
+            values[column.key] = None
+    return values
+
+
+def _stored_values(record) -> dict:
+    return {column.key: getattr(record, column.key) for column in type(record).__table__.columns}
+
+
+class _Staged:
+    """A row to insert: its values and its audit snapshot (made while staging; the id, the times and
+    a new firm's id are filled in as it is written); ``enterprise`` is the new firm's ref when the
+    row's firm comes from this import, ``created_for`` the index of a note's new firm."""
+
+    __slots__ = ("values", "snapshot", "enterprise", "created_for")
+
+    def __init__(self, model, record, enterprise: EnterpriseRef | None = None, created_for: int | None = None):
+        self.values = _row_values(record, model)
+        self.snapshot = values_snapshot(model, self.values)
+        self.enterprise, self.created_for = enterprise, created_for
+
+
+_FILLED_IN = ("id", "created_at", "updated_at", "enterprise_id")
+
+
+class _BulkWriter:
+    """Writes a plan in bulk: every rule is applied row by row while staging (the services' own
+    ``new_*``/``edit_*`` functions, no write), then the rows go in with a few executemany statements
+    per chunk — inserts, updates by primary key and version, and their audit entries.
+
+    Projects go through the services one by one: each of their stage changes is the lifecycle's
+    (``apply_stage_change``), with its history, segments and first-report check."""
+
+    def __init__(self, actor, zone: Zone, recorder: _Recorder, progress=None):
+        self.actor, self.zone, self.recorder, self.progress = actor, zone, recorder, progress
+        self.new_enterprises: dict[int, int] = {}  # id(ref) → index in self.enterprises
+        self.enterprises: list[_Staged] = []  # new firms, in the order of their first row
+        self.updates: list[tuple[int, dict, dict]] = []  # (firm id, values before, values after)
+        self.notes: list[_Staged] = []
+        self.visits: list[_Staged] = []
+        self.projects: list[RowAction] = []
+        self.done, self.total = 0, 0
+
+    # ----- staging: the rules, no writes ----------------------------------------------------
+    def stage(self, actions: list[RowAction]) -> None:
+        for action in actions:
+            try:
+                self._stage(action)
+            except ServiceError as error:
+                raise ImportFailed(action.row, error.message) from error
+
+    def _stage(self, action: RowAction) -> None:
         if action.how:
             self.recorder.matches.append({"row": action.row, "entity": action.entity, "id": action.target_id,
                                           "how": action.how, "action": action.action})
@@ -1045,24 +1217,146 @@ class _Writer:
         if action.action == "skip":
             self.recorder.skipped.append({"row": action.row, "entity": action.entity, "id": action.target_id})
             return
-        getattr(self, f"_{action.entity.lower()}")(action)
+        if action.entity == "Enterprise":
+            self._stage_enterprise(action)
+        elif action.entity == "Visit":
+            self._stage_visit(action)
+        else:
+            if ref is not None:
+                self._enterprise_ref(ref)
+            self.projects.append(action)
 
-    def _enterprise(self, action: RowAction) -> None:
-        enterprise = None
+    def _enterprise_ref(self, ref: EnterpriseRef) -> EnterpriseRef:
+        if not ref.enterprise_id and id(ref) not in self.new_enterprises:
+            record = new_enterprise(self.actor, {"name": ref.name, "uscc": ref.uscc,
+                                                 "zone_id": self.zone.id if ref.local else None},
+                                    check_clash=False, into=_Blank())
+            self.new_enterprises[id(ref)] = len(self.enterprises)
+            self.enterprises.append(_Staged(Enterprise, record, ref))
+        return ref
+
+    def _stage_enterprise(self, action: RowAction) -> None:
+        created_for = target_id = None
         if action.action == "create":
-            enterprise = create_enterprise(self.actor, action.data)
-            self.recorder.create(enterprise)
+            record = new_enterprise(self.actor, action.data, check_clash=False, into=_Blank())
+            created_for = len(self.enterprises)
+            self.enterprises.append(_Staged(Enterprise, record))
         elif action.action == "update":
-            enterprise = db.session.get(Enterprise, action.target_id)
-            before = snapshot(enterprise)
-            update_enterprise(self.actor, enterprise, action.data)
-            self.recorder.update(enterprise, before)
-        if enterprise is not None and (action.data.get("notes") or "").strip():
-            add_note(self.actor, enterprise, action.data["notes"], zone_id=self.zone.id)
+            existing = db.session.get(Enterprise, action.target_id)
+            if action.target_version is not None and existing.version != action.target_version:
+                raise ServiceError(STALE_FIRM)
+            before = _stored_values(existing)
+            copy = _Blank(**before)  # the rules apply to a copy; the stored firm stays clean
+            edit_enterprise(self.actor, copy, action.data, check_clash=False)
+            self.updates.append((existing.id, before, {key: copy.__dict__.get(key) for key in before}))
+            target_id = existing.id
+        else:
+            return
+        if (action.data.get("notes") or "").strip():
+            note = new_note(self.actor, target_id, action.data["notes"], zone_id=self.zone.id)
+            self.notes.append(_Staged(EnterpriseNote, note, created_for=created_for))
+
+    def _stage_visit(self, action: RowAction) -> None:
+        officer = db.session.get(User, action.officer_id) if action.officer_id else self.actor
+        project = db.session.get(Project, action.project_id) if action.project_id else None
+        ref = self._enterprise_ref(action.enterprise)
+        visit = new_visit(officer, ref.enterprise_id, action.data, project=project)
+        self.visits.append(_Staged(Visit, visit, None if ref.enterprise_id else ref))
+
+    # ----- writing -----------------------------------------------------------------------------
+    def write(self) -> None:
+        if database_busy():  # as the session's own guards refuse an ORM write in busy mode (crm/busy.py)
+            raise DatabaseBusy()
+        self.total = len(self.enterprises) + len(self.updates) + len(self.notes) + len(self.visits) + len(self.projects)
+        ids = self._insert(Enterprise, self.enterprises)
+        for staged, record_id in zip(self.enterprises, ids, strict=True):
+            if staged.enterprise is not None:
+                staged.enterprise.enterprise_id = record_id  # the ref now names the firm made for it
+        self._update_enterprises()
+        for staged in self.notes:
+            if staged.created_for is not None:
+                staged.values["enterprise_id"] = ids[staged.created_for]
+        self._insert(EnterpriseNote, self.notes, record=False)
+        for staged in self.visits:
+            if staged.enterprise is not None:
+                staged.values["enterprise_id"] = staged.enterprise.enterprise_id
+        self._insert(Visit, self.visits)
+        for action in self.projects:
+            try:
+                self._project(action)
+            except ServiceError as error:
+                raise ImportFailed(action.row, error.message) from error
+            self._advanced(1)
+
+    def _advanced(self, count: int) -> None:
+        before, self.done = self.done, self.done + count
+        if self.progress is not None and (self.done // CHUNK != before // CHUNK or self.done == self.total):
+            self.progress(self.done, self.total, PROGRESS_WRITE)
+
+    def _insert(self, model, staged: list[_Staged], *, record: bool = True) -> list[int]:
+        """Insert the staged rows (executemany, ids in order) with one audit entry each."""
+        table = model.__table__
+        ids: list[int] = []
+        for chunk in _chunks(staged):
+            now = utcnow()
+            for row in chunk:
+                for key in ("created_at", "updated_at"):
+                    if key in row.values:
+                        row.values[key] = now
+            chunk_ids = insert_returning_ids(db.session.connection(), table, [row.values for row in chunk])
+            entries = []
+            for row, record_id in zip(chunk, chunk_ids, strict=True):
+                row.values["id"] = record_id
+                for key in _FILLED_IN:
+                    if key in row.snapshot:
+                        row.snapshot[key] = to_jsonable(row.values.get(key))
+                entries.append(("create", record_id, row.values.get("zone_id"), None, row.snapshot))
+                if record:
+                    self.recorder.created_row(model.__name__, record_id, row.values.get("version") or 1)
+            write_entries(db.session, model, entries)
+            ids.extend(chunk_ids)
+            self._advanced(len(chunk))
+        return ids
+
+    def _update_enterprises(self) -> None:
+        """Each changed firm: one UPDATE by id and version (a firm saved by someone else since the dry
+        run is refused, as a form would be), grouped by the columns that change."""
+        table = Enterprise.__table__
+        groups: dict[tuple, list[dict]] = {}
+        entries = []
+        now = utcnow()
+        for record_id, before, after in self.updates:
+            changed = {k: v for k, v in after.items() if k not in {"id", "updated_at", "version"} and v != before[k]}
+            old, new = values_changes(Enterprise, before, changed)
+            if not new:
+                continue
+            params = {"_id": record_id, "_version": before["version"], **changed, "updated_at": now,
+                      "version": before["version"] + 1}
+            groups.setdefault(tuple(sorted(changed)), []).append(params)
+            entries.append(("update", record_id, after.get("zone_id"), old, new))
+            snap = values_snapshot(Enterprise, before)
+            self.recorder.updated_row("Enterprise", record_id, {k: snap[k] for k in new if k in snap},
+                                      before["version"] + 1)
+        for columns, rows in groups.items():
+            stmt = (table.update()
+                    .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+                    .values({key: bindparam(key) for key in (*columns, "updated_at", "version")}))
+            for chunk in _chunks(rows):
+                done = db.session.execute(stmt, chunk).rowcount
+                if done != len(chunk) and db.session.get_bind().dialect.supports_sane_multi_rowcount:
+                    raise ServiceError(STALE_FIRM)
+                self._advanced(len(chunk))
+        for chunk in _chunks(entries):
+            write_entries(db.session, Enterprise, chunk)
+        for record_id, _, _ in self.updates:
+            record = db.session.identity_map.get(db.session.identity_key(Enterprise, record_id))
+            if record is not None:
+                db.session.expire(record)  # the session's copy is what it was before the UPDATE
 
     def _project(self, action: RowAction) -> None:
         if action.action == "create":
-            project = create_project(self.actor, self.enterprise(action.enterprise), action.data)
+            enterprise = db.session.get(Enterprise, action.enterprise.enterprise_id)
+            project = create_project(self.actor, enterprise, action.data)
             self._advance(project, action.steps)
             self.recorder.create(project)
         elif action.action == "update":
@@ -1078,41 +1372,93 @@ class _Writer:
             apply_stage_change(self.actor, project, step.change, step.note)
         db.session.flush()
 
-    def _visit(self, action: RowAction) -> None:
-        officer = db.session.get(User, action.officer_id) if action.officer_id else self.actor
-        project = db.session.get(Project, action.project_id) if action.project_id else None
-        visit = create_visit(officer, self.enterprise(action.enterprise), action.data, project=project)
-        self.recorder.create(visit)
-
 
 def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
-                  local: bool = False) -> ImportBatch:
-    """Import every row or none: the dry run must pass; then each row goes through the services.
+                  local: bool = False, progress=None) -> ImportBatch:
+    """Import every row or none: the dry run must pass; then the rows are written in bulk.
 
-    Writes happen inside a savepoint that is rolled back on any error; the caller commits once, or
-    rolls back. Raises ``ImportHasProblems`` (with the plan) or ``ImportFailed`` (with the row).
+    Every rule is applied to every row before the first write (the dry run, then the services' own
+    rules while staging), so the writes come last and together: a few executemany statements per
+    500 rows, audit entries included. Writes happen inside a savepoint that is rolled back on any
+    error; the caller commits once, or rolls back. Raises ``ImportHasProblems`` (with the plan) or
+    ``ImportFailed`` (with the row). ``progress(done, total, stage)`` is called once per chunk.
     """
-    plan = dry_run(actor, kind, table, mapping, zone, local=local, filename=filename)
+    plan = _remembered(actor, kind, table, mapping, zone, local, filename) \
+        or dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
     if not plan.ok:
         raise ImportHasProblems(plan)
-    recorder = _Recorder()
-    writer = _Writer(actor, zone, recorder, filename)
+    return write_plan(actor, plan, table, zone, filename, progress=progress)
+
+
+def write_plan(actor, plan: ImportPlan, table: Table, zone: Zone, filename: str, *, progress=None) -> ImportBatch:
+    """Write a dry run's plan (made in this transaction, with no problem) and record its batch."""
+    writer = _BulkWriter(actor, zone, _Recorder(), progress)
+    writer.stage(plan.actions)
+    return _write_staged(writer, actor, plan, table, zone, filename)
+
+
+def _write_staged(writer: _BulkWriter, actor, plan: ImportPlan, table: Table, zone: Zone,
+                  filename: str) -> ImportBatch:
     with db.session.begin_nested():
-        for action in plan.actions:
-            try:
-                writer.write(action)
-            except ServiceError as error:
-                raise ImportFailed(action.row, error.message) from error
+        writer.write()
         db.session.flush()
-        # SUMMARIES (h-speed): the search index and projects' last visit of what this batch wrote, for
+        # SUMMARIES: the search index and projects' last visit of what this batch wrote, for the bulk
         # writes that bypass the ORM listeners — keep this one call after the writes (crm/imports/summaries.py).
-        refresh_after_import(recorder.created, recorder.updated)
-        batch = ImportBatch(zone_id=zone.id, actor_id=getattr(actor, "id", None), kind=kind,
+        refresh_after_import(writer.recorder.created, writer.recorder.updated)
+        batch = ImportBatch(zone_id=zone.id, actor_id=getattr(actor, "id", None), kind=plan.kind,
                             filename=filename[:255], row_count=len(table.rows), status="committed",
-                            changes=recorder.as_json())
+                            changes=writer.recorder.as_json())
         db.session.add(batch)
         db.session.flush()
     return batch
+
+
+ATTEMPTS = 3
+STALE_FIRM = "导入期间有企业被他人修改，请重新检查后再导入"
+
+
+def import_and_commit(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
+                      local: bool = False, progress=None) -> ImportBatch:
+    """``commit_import`` and the commit, for a caller that owns its session (the CLI, a job worker),
+    holding SQLite's one write lock only while the rows go in.
+
+    On SQLite the dry run and the staging (every rule, every row) run in a read transaction, which
+    locks nothing; that transaction ends, a write transaction begins (BEGIN IMMEDIATE: it waits its
+    turn like any save), and the rows are written unless a save since the dry run touched what it
+    read (``_changed_since``) — then it plans again, and the last attempt plans inside the write
+    transaction. Other users' saves wait at most for the writing, never for the planning. On
+    PostgreSQL nobody waits for a plan anyway (no table locks; row locks on the rows written only):
+    it is ``commit_import`` and a commit. Whatever fails is rolled back; nothing is half-written.
+    """
+    session = db.session
+    try:
+        if session.get_bind().dialect.name != "sqlite":
+            batch = commit_import(actor, kind, table, mapping, zone, filename, local=local, progress=progress)
+            session.commit()
+            return batch
+        for attempt in range(1, ATTEMPTS + 1):
+            last = attempt == ATTEMPTS
+            if last:  # plan inside the write transaction: nothing can change under it
+                session.rollback()
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            plan = (_remembered(actor, kind, table, mapping, zone, local, filename) if attempt == 1 else None) \
+                or dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
+            if not plan.ok:
+                raise ImportHasProblems(plan)
+            writer = _BulkWriter(actor, zone, _Recorder(), progress)
+            writer.stage(plan.actions)
+            if not last:
+                session.rollback()  # the end of the read transaction; the staged rows are plain values
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                if _changed_since(plan):
+                    continue
+            batch = _write_staged(writer, actor, plan, table, zone, filename)
+            session.commit()
+            return batch
+    except BaseException:
+        session.rollback()
+        raise
+    raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.core import Pinyin
 from stdnum.cn import uscc as uscc_lib
 from stdnum.exceptions import ValidationError
 
@@ -33,6 +35,7 @@ def comparable(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """The part of a company name that identifies it: no region prefix, no legal form, no spaces."""
     text = comparable(name).strip()
@@ -49,13 +52,27 @@ def normalize_name(name: str) -> str:
     return text.lower()
 
 
+_SEGMENTER = Pinyin()
+
+
+@lru_cache(maxsize=65536)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, v_to_u=False))
+
+
+def _syllables(text: str) -> list[str]:
+    """``lazy_pinyin(text)``: pypinyin converts the words of its own segmentation one by one, so the words
+    (有限公司, 科技, 铝业 … recur in every ledger) are converted once and remembered."""
+    return [syllable for word in _SEGMENTER.seg(text) for syllable in _word_syllables(word)]
+
+
 def pinyin_keys(*names: str) -> str:
     """Full pinyin and initials of each name, space-separated, for LIKE search: 铝业 → 'lvye ly'."""
     keys = []
     for name in names:
         if not name:
             continue
-        syllables = lazy_pinyin(to_halfwidth(name), style=Style.NORMAL, v_to_u=False)
+        syllables = _syllables(to_halfwidth(name))
         syllables = [s.lower() for s in syllables if s.isascii() and s.isalnum()]
         if syllables:
             keys.append("".join(syllables))
@@ -91,10 +108,27 @@ def clean_uscc(value: str | None) -> str | None:
     text = to_halfwidth(value).strip().upper().replace(" ", "")
     if not text:
         return None
+    if _valid_uscc(text):  # the common case, without python-stdnum's per-character cleaning
+        return text
     try:
         return uscc_lib.validate(text)
     except ValidationError as error:
         raise ValueError(f"统一社会信用代码“{value}”无效：{_uscc_reason(error)}") from error
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {ch: i for i, ch in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def _valid_uscc(text: str) -> bool:
+    """GB 32100-2015 as python-stdnum checks it (18 characters, 8 digits, the alphabet, the check digit);
+    a False sends the code to python-stdnum for the reason."""
+    if not _USCC_SHAPE.fullmatch(text):
+        return False
+    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(text, _USCC_WEIGHTS))
+    return text[-1] == _USCC_ALPHABET[(31 - total) % 31]
 
 
 def _uscc_reason(error: ValidationError) -> str:

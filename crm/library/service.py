@@ -29,7 +29,7 @@ def _refresh_search_keys(enterprise: Enterprise) -> None:
     enterprise.search_pinyin = pinyin_keys(enterprise.name, *aliases)
 
 
-def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
+def _apply(enterprise: Enterprise, data: dict[str, Any], *, check_clash: bool = True) -> None:
     for key in EDITABLE_FIELDS:
         if key not in data:
             continue
@@ -51,7 +51,7 @@ def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
         setattr(enterprise, key, value)
     if not enterprise.name:
         raise ServiceError("请填写企业名称", field="name")
-    if enterprise.uscc:
+    if enterprise.uscc and check_clash:
         clash = db.session.scalar(
             select(Enterprise.id).where(Enterprise.uscc == enterprise.uscc, Enterprise.id != enterprise.id)
         )
@@ -60,24 +60,43 @@ def _apply(enterprise: Enterprise, data: dict[str, Any]) -> None:
     _refresh_search_keys(enterprise)
 
 
-def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
-    enterprise = Enterprise(created_by_id=getattr(actor, "id", None))
+def new_enterprise(actor, data: dict[str, Any], *, check_clash: bool = True, into=None) -> Enterprise:
+    """A new enterprise with every rule of ``create_enterprise`` applied, not yet in the session.
+
+    The import writes many at once (``crm.imports.service``): it leaves ``check_clash`` off (its dry run
+    has checked the credit codes in bulk, and the unique index still guards) and passes ``into``, a
+    plain record whose unset attributes read None, to collect the values without the ORM's bookkeeping."""
+    enterprise = Enterprise() if into is None else into
+    enterprise.created_by_id = getattr(actor, "id", None)
     if data.get("zone_id"):  # a new firm local to a zone: as making a target local (the policy decides)
         require(actor, "enterprise.rehome", enterprise, to_zone_id=data["zone_id"])
     else:
         require(actor, "enterprise.edit", enterprise)
-    _apply(enterprise, data)
+    _apply(enterprise, data, check_clash=check_clash)
+    return enterprise
+
+
+def create_enterprise(actor, data: dict[str, Any]) -> Enterprise:
+    enterprise = new_enterprise(actor, data)
     db.session.add(enterprise)
     db.session.flush()
     return enterprise
 
 
-def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], version=None) -> Enterprise:
-    check_version(enterprise, version)
+def edit_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], *, check_clash: bool = True) -> None:
+    """Apply ``data`` to ``enterprise`` by the rules of ``update_enterprise``, without flushing.
+
+    The import applies it to a detached copy of each firm it updates and writes the changed columns
+    in bulk."""
     require(actor, "enterprise.edit", enterprise)
     if "zone_id" in data and (data["zone_id"] or None) != enterprise.zone_id:
         require(actor, "enterprise.rehome", enterprise, to_zone_id=data["zone_id"] or None)
-    _apply(enterprise, data)
+    _apply(enterprise, data, check_clash=check_clash)
+
+
+def update_enterprise(actor, enterprise: Enterprise, data: dict[str, Any], version=None) -> Enterprise:
+    check_version(enterprise, version)
+    edit_enterprise(actor, enterprise, data)
     db.session.flush()
     return enterprise
 
@@ -232,12 +251,17 @@ def update_contact(actor, contact: Contact, data: dict[str, Any]) -> Contact:
     return contact
 
 
-def add_note(actor, enterprise: Enterprise, text: str, zone_id: int | None = None) -> EnterpriseNote:
+def new_note(actor, enterprise_id: int | None, text: str, zone_id: int | None = None) -> EnterpriseNote:
+    """A note with the rules of ``add_note`` applied, not yet in the session (the import writes many at once)."""
     text = (text or "").strip()
     if not text:
         raise ServiceError("请填写备注内容", field="text")
-    note = EnterpriseNote(enterprise_id=enterprise.id, zone_id=writer_zone_id(actor, zone_id),
+    return EnterpriseNote(enterprise_id=enterprise_id, zone_id=writer_zone_id(actor, zone_id),
                           author_id=getattr(actor, "id", None), text=text)
+
+
+def add_note(actor, enterprise: Enterprise, text: str, zone_id: int | None = None) -> EnterpriseNote:
+    note = new_note(actor, enterprise.id, text, zone_id)
     db.session.add(note)
     db.session.flush()
     return note

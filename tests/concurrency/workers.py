@@ -119,3 +119,44 @@ def hold_lock(url: str, commands, results) -> None:
         connection.close()
     except Exception:  # reported to the parent, which fails the test with it
         results.put({"error": traceback.format_exc()})
+
+
+def import_ledger(url: str, rows: int, results) -> None:
+    """A large import: ``rows`` new enterprises from a CSV, committed with ``import_and_commit`` as the
+    CLI and a job worker do. Says "ready" once the file is read, "writing"/"written" (monotonic
+    clock) around the part that writes, then "done" with the batch's row count after the commit."""
+    try:
+        from crm import create_app
+        from crm.audit.log import acting_as
+        from crm.extensions import db
+        from crm.accounts.zones import Zone
+        from crm.imports import service
+        from sqlalchemy import select
+        from tests.factories import valid_uscc
+
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        lines = ["企业名称,统一社会信用代码,所属行业,主营产品"]
+        lines += [f"大批导入{i:06d}号精密制造有限公司,{valid_uscc(10_000_000 + i)},制造业,铝型材" for i in range(rows)]
+        data = "\n".join(lines).encode("utf-8")
+        real_write = service._write_staged
+
+        def announced(*args, **kwargs):
+            results.put({"writing": time.monotonic()})
+            try:
+                return real_write(*args, **kwargs)
+            finally:
+                results.put({"written": time.monotonic()})
+
+        service._write_staged = announced
+        with app.app_context():
+            zone = db.session.scalar(select(Zone).order_by(Zone.id))
+            table = service.read_table(data, "大批企业.csv", max_bytes=50 * 1024 * 1024, max_rows=rows)
+            results.put({"ready": time.monotonic()})
+            with acting_as(db.session, None):
+                batch = service.import_and_commit(service.SYSTEM_ACTOR, "enterprises", table, None, zone,
+                                                  "大批企业.csv")
+            results.put({"done": time.monotonic(), "rows": batch.row_count})
+            db.session.remove()
+            db.engine.dispose()
+    except Exception:  # reported to the parent, which fails the test with it
+        results.put({"error": traceback.format_exc()})

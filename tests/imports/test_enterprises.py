@@ -166,15 +166,15 @@ def test_local_option_and_a_firm_local_to_another_zone(world):
 def test_a_crash_midway_leaves_no_rows_and_no_batch(world, monkeypatch):
     rows = [["企业名称"]] + [[f"批量导入企业{i}有限公司"] for i in range(5)]
     calls = []
-    real = import_service.create_enterprise
+    real = import_service.new_enterprise
 
-    def failing_on_third(actor, data):
+    def failing_on_third(actor, data, **options):
         calls.append(data["name"])
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return real(actor, data)
+        return real(actor, data, **options)
 
-    monkeypatch.setattr(import_service, "create_enterprise", failing_on_third)
+    monkeypatch.setattr(import_service, "new_enterprise", failing_on_third)
     enterprises, audits = count(Enterprise), count(AuditEntry)
     with pytest.raises(RuntimeError):
         import_service.commit_import(world.officer_a, "enterprises", table_of(rows), None, world.zone_a, "t.xlsx")
@@ -185,14 +185,14 @@ def test_a_crash_midway_leaves_no_rows_and_no_batch(world, monkeypatch):
 
 def test_a_service_refusal_midway_names_the_row_and_writes_nothing(world, monkeypatch):
     rows = [["企业名称"]] + [[f"服务拒绝企业{i}有限公司"] for i in range(4)]
-    real = import_service.create_enterprise
+    real = import_service.new_enterprise
 
-    def refusing(actor, data):
+    def refusing(actor, data, **options):
         if data["name"].startswith("服务拒绝企业2"):
             raise ServiceError("名称包含不允许的字符")
-        return real(actor, data)
+        return real(actor, data, **options)
 
-    monkeypatch.setattr(import_service, "create_enterprise", refusing)
+    monkeypatch.setattr(import_service, "new_enterprise", refusing)
     before = count(Enterprise)
     with pytest.raises(ImportFailed) as failed:
         import_service.commit_import(world.officer_a, "enterprises", table_of(rows), None, world.zone_a, "t.xlsx")
