@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from crm.extensions import db
 from crm.library.search_index import refresh_search_grams
-from crm.visits.last_visit import refresh_last_visits_of
+from crm.visits.last_visit import projects_of_visits, refresh_in_session
 
 
 def refresh_after_import(created: dict[str, list[int]], updated: dict[str, dict]) -> None:
@@ -18,4 +18,4 @@ def refresh_after_import(created: dict[str, list[int]], updated: dict[str, dict]
     if enterprises:
         refresh_search_grams(connection, enterprises)
     if created.get("Visit"):
-        refresh_last_visits_of(connection, created["Visit"])
+        refresh_in_session(db.session(), projects_of_visits(connection, created["Visit"]))

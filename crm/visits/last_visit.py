@@ -47,15 +47,15 @@ def refresh_last_visits(connection, project_ids: Iterable[int] | None = None) ->
         connection.execute(update(projects).where(projects.c.id.in_(ids[start:start + _CHUNK])).values(**values))
 
 
-def refresh_last_visits_of(connection, visit_ids: Iterable[int]) -> None:
-    """Recompute the summary of the projects these visits belong to (after a bulk write of visits)."""
+def projects_of_visits(connection, visit_ids: Iterable[int]) -> set[int]:
+    """The projects these visits belong to (after a bulk write of visits: whose summary to recompute)."""
     visits = Visit.__table__
     ids = sorted(set(visit_ids))
     projects: set[int] = set()
     for start in range(0, len(ids), _CHUNK):
         projects.update(connection.scalars(select(visits.c.project_id).where(
             visits.c.id.in_(ids[start:start + _CHUNK]), visits.c.project_id.is_not(None))))
-    refresh_last_visits(connection, projects)
+    return projects
 
 
 def _touched_projects(session) -> set[int]:
@@ -97,13 +97,16 @@ def _collect(session, flush_context) -> None:
 @event.listens_for(Session, "after_flush_postexec")
 def _refresh(session, flush_context) -> None:
     touched = session.info.pop(_PENDING, None)
-    if not touched:
-        return
+    if touched:
+        refresh_in_session(session, touched)
+
+
+def refresh_in_session(session, project_ids) -> None:
+    """Recompute these projects' summary in ``session``'s transaction; projects already loaded in the
+    session see the new value without a reload (and without it counting as their change)."""
     connection = session.connection()
-    refresh_last_visits(connection, touched)
-    # Projects already loaded in this session see the new value without a reload (and without it
-    # counting as their change).
-    loaded = {i: session.identity_map.get(identity_key(Project, i)) for i in touched}  # by key: no scan
+    refresh_last_visits(connection, project_ids)
+    loaded = {i: session.identity_map.get(identity_key(Project, i)) for i in project_ids}  # by key: no scan
     loaded = {i: obj for i, obj in loaded.items() if obj is not None}
     wanted = list(loaded)
     if wanted:
