@@ -46,7 +46,10 @@ def test_workbook_layout_a_leader_can_print(ledger_world):
     assert headers[:3] == ["园区", "项目名称", "企业名称"] and "协议投资额（万元）" in headers
     assert signed.freeze_panes == "A4" and signed.print_title_rows == "$3:$3"
     assert signed.page_setup.orientation == "landscape" and signed.page_setup.paperSize == 9
-    assert signed.page_setup.fitToWidth == 1 and signed.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (fitToWidth absent is 1, the file format's default), as many pages long as it takes.
+    assert (signed.page_setup.fitToWidth or 1) == 1 and signed.page_setup.fitToHeight == 0
+    assert signed.sheet_properties.pageSetUpPr.fitToPage and signed.print_options.horizontalCentered
+    assert signed.oddFooter.center.text == "第 &P 页，共 &N 页"
     money = signed.cell(row=4, column=headers.index("协议投资额（万元）") + 1)
     assert money.value == 10000 and money.number_format == "#,##0.00"
     assert signed.cell(row=4, column=headers.index("签约日期") + 1).is_date
