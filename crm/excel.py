@@ -103,7 +103,17 @@ WRITER_OPTIONS = {
     "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
     "remove_timezone": True,
 }
-_NUMBERS = (int, float, Decimal)
+
+
+_NON_TEXT = frozenset({Decimal, int, float, bool, date, datetime})
+
+
+def _as_non_text(value) -> tuple[Any, type]:
+    """A subclass of a number or a date as that type; anything else as its text."""
+    for kind in (bool, Decimal, int, float, datetime, date):
+        if isinstance(value, kind):
+            return value, kind
+    return str(value), str
 
 
 class Book:
@@ -169,26 +179,25 @@ class Sheet:
         ws, row, count = self.worksheet, self.rows, len(formats)
         for col, value in enumerate(values):
             fmt = formats[col] if col < count else None
-            if value is None or value == "":
-                if fmt is not None:
-                    ws.write_blank(row, col, None, fmt)
-            elif isinstance(value, str):
+            kind = type(value)
+            if kind is not str and kind not in _NON_TEXT and value is not None:
+                value, kind = _as_non_text(value)
+            if kind is str:
                 value = _ILLEGAL.sub("", value)
-                if value.startswith(_FORMULA_START):
-                    fmt = self.book._quoted(fmt)
                 if value:
-                    ws.write_string(row, col, value, fmt)
+                    ws.write_string(row, col, value, self.book._quoted(fmt) if value.startswith(_FORMULA_START) else fmt)
                 elif fmt is not None:
                     ws.write_blank(row, col, None, fmt)
-            elif isinstance(value, bool):
-                ws.write_boolean(row, col, value, fmt)
-            elif isinstance(value, _NUMBERS):
-                ws.write_number(row, col, float(value), fmt)
-            elif isinstance(value, (date, datetime)):
+            elif value is None:
+                if fmt is not None:
+                    ws.write_blank(row, col, None, fmt)
+            elif kind is date or kind is datetime:
                 ws.write_datetime(row, col, value, fmt)
+            elif kind is bool:
+                ws.write_boolean(row, col, value, fmt)
             else:
-                ws.write_string(row, col, _ILLEGAL.sub("", str(value)), fmt)
-        self.rows += 1
+                ws.write_number(row, col, float(value), fmt)
+        self.rows = row + 1
 
     def set_widths(self, widths: list[int], minimum: int = 6, maximum: int = 60) -> None:
         """Column widths in characters (``display_width``), as ``set_widths`` gives openpyxl sheets."""

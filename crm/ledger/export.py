@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Callable
@@ -161,14 +162,14 @@ def funds_rate(row) -> float | None:
 def negotiation_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
     return (
         Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", lambda r: r.name),
-        Column("企业名称", lambda r: r.enterprise_name),
-        Column("统一社会信用代码", lambda r: r.uscc, width=20),
-        Column("阶段", lambda r: r.stage, width=6),
-        Column(header("planned_investment"), lambda r: r.planned_investment, MONEY_FORMAT, total=True, width=14),
-        Column(header("land_area"), lambda r: r.land_area, MONEY_FORMAT, total=True, width=10),
-        Column("来源", lambda r: r.source, width=10),
-        Column("负责人", lambda r: r.owner_name, width=8),
+        Column("项目名称", attrgetter("name")),
+        Column("企业名称", attrgetter("enterprise_name")),
+        Column("统一社会信用代码", attrgetter("uscc"), width=20),
+        Column("阶段", attrgetter("stage"), width=6),
+        Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
+        Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
+        Column("来源", attrgetter("source"), width=10),
+        Column("负责人", attrgetter("owner_name"), width=8),
         Column("进入阶段日期", lambda r: r.stage_changed_at.date() if r.stage_changed_at else None, DATE_FORMAT,
                width=12),
     )
@@ -177,23 +178,23 @@ def negotiation_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
 def signed_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
     return (
         Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", lambda r: r.name),
-        Column("企业名称", lambda r: r.enterprise_name),
-        Column("统一社会信用代码", lambda r: r.uscc, width=20),
-        Column("阶段", lambda r: r.stage, width=6),
-        Column("签约日期", lambda r: r.signed_date, DATE_FORMAT, width=12),
-        Column(header("planned_investment"), lambda r: r.planned_investment, MONEY_FORMAT, total=True, width=14),
-        Column(header("contract_investment"), lambda r: r.contract_investment, MONEY_FORMAT, total=True, width=16),
-        Column(header("land_area"), lambda r: r.land_area, MONEY_FORMAT, total=True, width=10),
+        Column("项目名称", attrgetter("name")),
+        Column("企业名称", attrgetter("enterprise_name")),
+        Column("统一社会信用代码", attrgetter("uscc"), width=20),
+        Column("阶段", attrgetter("stage"), width=6),
+        Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
+        Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
+        Column(header("contract_investment"), attrgetter("contract_investment"), MONEY_FORMAT, total=True, width=16),
+        Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
         Column(header("investment_per_mu"), ledger.investment_per_mu, MONEY_FORMAT, width=14),
-        Column(header("annual_output_value"), lambda r: r.annual_output_value, MONEY_FORMAT, total=True, width=14),
-        Column(header("annual_tax"), lambda r: r.annual_tax, MONEY_FORMAT, total=True, width=14),
-        Column(header("jobs"), lambda r: r.jobs, INTEGER_FORMAT, total=True, width=10),
+        Column(header("annual_output_value"), attrgetter("annual_output_value"), MONEY_FORMAT, total=True, width=14),
+        Column(header("annual_tax"), attrgetter("annual_tax"), MONEY_FORMAT, total=True, width=14),
+        Column(header("jobs"), attrgetter("jobs"), INTEGER_FORMAT, total=True, width=10),
         Column(header("increases"), lambda r: r.increases_to_end or ZERO, MONEY_FORMAT, total=True, width=12),
         Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, total=True, width=14),
         Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
-        Column("来源", lambda r: r.source, width=10),
-        Column("负责人", lambda r: r.owner_name, width=8),
+        Column("来源", attrgetter("source"), width=10),
+        Column("负责人", attrgetter("owner_name"), width=8),
     )
 
 
@@ -204,17 +205,17 @@ def milestone_columns(zone_of: dict[int, Zone], as_of: date) -> tuple[Column, ..
 
     return (
         Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", lambda r: r.name),
-        Column("阶段", lambda r: r.stage, width=6),
-        Column("签约日期", lambda r: r.signed_date, DATE_FORMAT, width=12),
-        Column("约定注册", lambda r: r.due_registered, DATE_FORMAT, width=12),
-        Column("实际注册", lambda r: r.registered_date, DATE_FORMAT, width=12),
-        Column("约定开工", lambda r: r.due_started, DATE_FORMAT, width=12),
-        Column("实际开工", lambda r: r.started_date, DATE_FORMAT, width=12),
-        Column("约定投产", lambda r: r.due_production, DATE_FORMAT, width=12),
-        Column("实际投产", lambda r: r.production_date, DATE_FORMAT, width=12),
-        Column("约定达产", lambda r: r.due_full_production, DATE_FORMAT, width=12),
-        Column("实际达产", lambda r: r.full_production_date, DATE_FORMAT, width=12),
+        Column("项目名称", attrgetter("name")),
+        Column("阶段", attrgetter("stage"), width=6),
+        Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
+        Column("约定注册", attrgetter("due_registered"), DATE_FORMAT, width=12),
+        Column("实际注册", attrgetter("registered_date"), DATE_FORMAT, width=12),
+        Column("约定开工", attrgetter("due_started"), DATE_FORMAT, width=12),
+        Column("实际开工", attrgetter("started_date"), DATE_FORMAT, width=12),
+        Column("约定投产", attrgetter("due_production"), DATE_FORMAT, width=12),
+        Column("实际投产", attrgetter("production_date"), DATE_FORMAT, width=12),
+        Column("约定达产", attrgetter("due_full_production"), DATE_FORMAT, width=12),
+        Column("实际达产", attrgetter("full_production_date"), DATE_FORMAT, width=12),
         Column("预警", warnings, width=40),
     )
 
@@ -222,29 +223,29 @@ def milestone_columns(zone_of: dict[int, Zone], as_of: date) -> tuple[Column, ..
 def funds_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
     return (
         Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", lambda r: r.name),
+        Column("项目名称", attrgetter("name")),
         Column("月份", lambda r: r.month.strftime("%Y-%m"), width=8),
-        Column(header("funds_this_month"), lambda r: r.amount, MONEY_FORMAT, total=True, width=14),
+        Column(header("funds_this_month"), attrgetter("amount"), MONEY_FORMAT, total=True, width=14),
         Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, width=14),
         Column(header("committed"), committed, MONEY_FORMAT, width=16),
         Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
-        Column("备注", lambda r: r.note, width=20),
+        Column("备注", attrgetter("note"), width=20),
     )
 
 
 VISIT_COLUMNS = (
-    Column("日期", lambda r: r.visit_date, DATE_FORMAT, width=12),
-    Column("企业名称", lambda r: r.enterprise_name),
-    Column("项目名称", lambda r: r.project_name),
-    Column("方式", lambda r: r.kind, width=10),
-    Column("我方带队领导", lambda r: r.our_leader, width=12),
-    Column("我方人员", lambda r: r.our_people, width=16),
-    Column("对方人员", lambda r: r.their_people, width=16),
-    Column("洽谈内容", lambda r: r.summary, width=40),
-    Column("成果", lambda r: r.outcome, width=20),
-    Column("下一步", lambda r: r.next_step, width=20),
-    Column("期限", lambda r: r.next_step_due, DATE_FORMAT, width=12),
-    Column("记录人", lambda r: r.officer_name, width=8),
+    Column("日期", attrgetter("visit_date"), DATE_FORMAT, width=12),
+    Column("企业名称", attrgetter("enterprise_name")),
+    Column("项目名称", attrgetter("project_name")),
+    Column("方式", attrgetter("kind"), width=10),
+    Column("我方带队领导", attrgetter("our_leader"), width=12),
+    Column("我方人员", attrgetter("our_people"), width=16),
+    Column("对方人员", attrgetter("their_people"), width=16),
+    Column("洽谈内容", attrgetter("summary"), width=40),
+    Column("成果", attrgetter("outcome"), width=20),
+    Column("下一步", attrgetter("next_step"), width=20),
+    Column("期限", attrgetter("next_step_due"), DATE_FORMAT, width=12),
+    Column("记录人", attrgetter("officer_name"), width=8),
 )
 
 

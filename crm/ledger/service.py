@@ -7,6 +7,7 @@ computed, never stored.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -230,18 +231,18 @@ def signed_rows(user: User, start: date, end: date, zone_ids: list[int] | None, 
     return stmt.where(Project.zone_id.in_(zone_ids)) if zone_ids is not None else stmt
 
 
-def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> list[figures.ProjectPeriod]:
-    """The facts of every counting project signed by ``end`` that the user may see: one query."""
+def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> Iterator[figures.ProjectPeriod]:
+    """The facts of every counting project signed by ``end`` that the user may see: one query, streamed
+    (the 汇总 of a large zone never holds them all)."""
     stmt = signed_rows(user, start, end, zone_ids, Project.stage, Project.contract_investment,
                        *(getattr(Project, column) for column in MILESTONE_COLUMNS.values()))
-    rows = []
-    for stage, contract, *rest in db.session.execute(stmt):
-        dates = dict(zip(MILESTONE_COLUMNS, rest[:len(MILESTONE_COLUMNS)]))
-        funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[len(MILESTONE_COLUMNS):])
-        rows.append(figures.ProjectPeriod(stage=stage, contract_investment=contract, dates=dates,
-                                          funds_in_period=funds_in, funds_to_end=funds_to,
-                                          increases_in_period=inc_in, increases_to_end=inc_to))
-    return rows
+    milestones = len(MILESTONE_COLUMNS)
+    for stage, contract, *rest in db.session.execute(stmt.execution_options(yield_per=2000)):
+        funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[milestones:])
+        yield figures.ProjectPeriod(stage=stage, contract_investment=contract,
+                                    dates=dict(zip(MILESTONE_COLUMNS, rest[:milestones])),
+                                    funds_in_period=funds_in, funds_to_end=funds_to,
+                                    increases_in_period=inc_in, increases_to_end=inc_to)
 
 
 def period_figures(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> figures.PeriodFigures:
