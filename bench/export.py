@@ -7,7 +7,7 @@ The floor writes what ``export_ledger`` writes with the same library in the same
 ``constant_memory``) and the same formats — the six sheets, title and subtitle rows, the styled header,
 every column's number format and width, the bold totals row, frozen header, A4 landscape print set-up
 and footer — from hand-written SQL of the same shape run with ``text()``: the 汇总's two periods as
-aggregate queries, then each sheet's rows (joins, filters, ordering) fetched 1,000 at a time and written
+aggregate queries, then each sheet's rows (joins, filters, ordering) fetched 500 at a time as the export does and written
 as they come. What it leaves out is the application's own work: masking, the figures computed per row
 by ``crm.ledger.figures`` (the floor's rates are SQL divisions and its 预警 column is empty), and the
 checks every text cell passes (``crm.excel``).
@@ -251,7 +251,7 @@ def floor_export(conn, zones: list[int], month: str, out, today: date) -> int:
         totals = [0.0] * len(columns)
         stmt, used = statement(sql)
         row_index = 3
-        for row in conn.execution_options(yield_per=1000).execute(stmt, used):
+        for row in conn.execution_options(yield_per=500).execute(stmt, used):
             for index, kind, fmt in kinds:
                 value = row[index]
                 if value is None:
@@ -336,12 +336,15 @@ def compare(urls: dict[str, str], runs: int, log=print) -> dict:
                for key in ("seconds", "peak_rss_kib", "base_rss_kib")}
         floor = {key: statistics.median(s[key] for s in samples["floor"])
                  for key in ("seconds", "peak_rss_kib", "base_rss_kib")}
+        # The ratio is the median of each pair's (a floor run and the app run right after it), so that
+        # a shared machine's load drifting between runs moves both sides of a pair alike.
         results[name] = {"month": samples["app"][0]["month"], "rows": samples["app"][0]["rows"],
                          "floor_rows": samples["floor"][0]["rows"], "app": app, "floor": floor,
-                         "ratio": app["seconds"] / floor["seconds"], "pair_ratios": pairs}
+                         "ratio": statistics.median(pairs), "pair_ratios": pairs}
         log(f"{name} ({results[name]['month']}, {results[name]['rows']:,} rows): app {app['seconds']:.2f}s, "
-            f"floor {floor['seconds']:.2f}s, app/floor {results[name]['ratio']:.2f} "
-            f"(runs {', '.join(f'{p:.2f}' for p in pairs)}); peak RSS app {app['peak_rss_kib'] / 1024:.0f} MiB "
+            f"floor {floor['seconds']:.2f}s (medians), app/floor {results[name]['ratio']:.2f} "
+            f"(median of the pairs {', '.join(f'{p:.2f}' for p in pairs)}); "
+            f"peak RSS app {app['peak_rss_kib'] / 1024:.0f} MiB "
             f"(+{(app['peak_rss_kib'] - app['base_rss_kib']) / 1024:.0f} over its start), "
             f"floor {floor['peak_rss_kib'] / 1024:.0f} MiB (+{(floor['peak_rss_kib'] - floor['base_rss_kib']) / 1024:.0f})")
     if {"ledger10k", "ledger100k"} <= set(results):

@@ -34,7 +34,7 @@ from crm.pipeline.lifecycle import NEGOTIATION_STAGES
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 
-YIELD_PER = 2000
+YIELD_PER = 500  # rows fetched at a time: the buffer, the same for any size of ledger
 WIDTH_SAMPLE = 200  # columns without a fixed width fit the header and the longest of the first rows
 ZERO = Decimal(0)
 FOOTER = "第 &P 页，共 &N 页"

@@ -237,7 +237,7 @@ def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None =
     stmt = signed_rows(user, start, end, zone_ids, Project.stage, Project.contract_investment,
                        *(getattr(Project, column) for column in MILESTONE_COLUMNS.values()))
     milestones = len(MILESTONE_COLUMNS)
-    for stage, contract, *rest in db.session.execute(stmt.execution_options(yield_per=2000)):
+    for stage, contract, *rest in db.session.execute(stmt.execution_options(yield_per=500)):
         funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[milestones:])
         yield figures.ProjectPeriod(stage=stage, contract_investment=contract,
                                     dates=dict(zip(MILESTONE_COLUMNS, rest[:milestones])),
