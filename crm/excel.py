@@ -183,7 +183,8 @@ class Sheet:
             if kind is not str and kind not in _NON_TEXT and value is not None:
                 value, kind = _as_non_text(value)
             if kind is str:
-                value = _ILLEGAL.sub("", value)
+                if not value.isprintable():  # every character _ILLEGAL drops is unprintable
+                    value = _ILLEGAL.sub("", value)
                 if value:
                     ws.write_string(row, col, value, self.book._quoted(fmt) if value.startswith(_FORMULA_START) else fmt)
                 elif fmt is not None:

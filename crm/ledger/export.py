@@ -69,10 +69,10 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     book = Book(out)
     counts = {"汇总": _summary_sheet(book, user, zone_ids, start, end, title, subtitle)}
     for name, columns, rows in (
-        ("在谈项目", negotiation_columns(zone_of), queries.negotiations()),
-        ("签约项目", signed_columns(zone_of), queries.signed()),
+        ("在谈项目", NEGOTIATION_COLUMNS, queries.negotiations()),
+        ("签约项目", SIGNED_SHEET_COLUMNS, queries.signed()),
         ("节点与预警", milestone_columns(zone_of, as_of), queries.signed()),
-        ("本月到资", funds_columns(zone_of), queries.funds()),
+        ("本月到资", FUNDS_COLUMNS, queries.funds()),
         ("本月走访", VISIT_COLUMNS, queries.visits()),
     ):
         counts[name] = _write_sheet(book, name, title, subtitle, masked(columns), rows)
@@ -86,7 +86,8 @@ def _end_of(day: date) -> datetime:
 
 # --- the rows: one select per sheet, plain tuples ------------------------------------------------------
 
-PROJECT_COLUMNS = (Project.id, Project.zone_id, Project.name, Project.stage, Project.source, Project.land_area)
+PROJECT_COLUMNS = (Project.id, Project.zone_id, Zone.name.label("zone_name"), Project.name, Project.stage,
+                   Project.source, Project.land_area)
 FIRM_COLUMNS = (Enterprise.name.label("enterprise_name"), Enterprise.uscc)
 SIGNED_COLUMNS = (Project.signed_date, Project.contract_investment, Project.planned_investment,
                   Project.annual_output_value, Project.annual_tax, Project.jobs,
@@ -109,7 +110,8 @@ class LedgerQueries:
         return stmt.where(model.zone_id.in_(self.zone_ids)) if self.zone_ids is not None else stmt
 
     def _owner(self, stmt: Select) -> Select:
-        return stmt.join(Enterprise, Enterprise.id == Project.enterprise_id).join(User, User.id == Project.owner_id)
+        return (stmt.join(Zone, Zone.id == Project.zone_id).join(Enterprise, Enterprise.id == Project.enterprise_id)
+                .join(User, User.id == Project.owner_id))
 
     def negotiations(self) -> Select:
         stmt = scope(select(*PROJECT_COLUMNS, *FIRM_COLUMNS, Project.planned_investment, Project.stage_changed_at,
@@ -127,10 +129,11 @@ class LedgerQueries:
 
     def funds(self) -> Select:
         """The month's funds of the projects the ledger counts: the 汇总's 到资 本月 is their sum."""
-        stmt = ledger.signed_rows(self.user, self.start, self.end, self.zone_ids, Project.zone_id, Project.name,
-                                  Project.contract_investment, FundsInPlace.month, FundsInPlace.amount,
+        stmt = ledger.signed_rows(self.user, self.start, self.end, self.zone_ids, Zone.name.label("zone_name"),
+                                  Project.name, Project.contract_investment, FundsInPlace.month, FundsInPlace.amount,
                                   FundsInPlace.note, in_full_condition(self.user).label("in_full"))
-        stmt = scope(stmt.join(FundsInPlace, FundsInPlace.project_id == Project.id), FundsInPlace, self.user)
+        stmt = stmt.join(FundsInPlace, FundsInPlace.project_id == Project.id).join(Zone, Zone.id == Project.zone_id)
+        stmt = scope(stmt, FundsInPlace, self.user)
         stmt = stmt.where(FundsInPlace.month.between(self.start, self.end))
         return self._in_zones(stmt, FundsInPlace).order_by(FundsInPlace.zone_id, FundsInPlace.project_id)
 
@@ -159,43 +162,41 @@ def funds_rate(row) -> float | None:
     return figures.funds_rate(row.funds_to_end, row.contract_investment, row.increases_to_end)
 
 
-def negotiation_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
-    return (
-        Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", attrgetter("name")),
-        Column("企业名称", attrgetter("enterprise_name")),
-        Column("统一社会信用代码", attrgetter("uscc"), width=20),
-        Column("阶段", attrgetter("stage"), width=6),
-        Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
-        Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
-        Column("来源", attrgetter("source"), width=10),
-        Column("负责人", attrgetter("owner_name"), width=8),
-        Column("进入阶段日期", lambda r: r.stage_changed_at.date() if r.stage_changed_at else None, DATE_FORMAT,
-               width=12),
-    )
+NEGOTIATION_COLUMNS = (
+    Column("园区", attrgetter("zone_name")),
+    Column("项目名称", attrgetter("name")),
+    Column("企业名称", attrgetter("enterprise_name")),
+    Column("统一社会信用代码", attrgetter("uscc"), width=20),
+    Column("阶段", attrgetter("stage"), width=6),
+    Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
+    Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
+    Column("来源", attrgetter("source"), width=10),
+    Column("负责人", attrgetter("owner_name"), width=8),
+    Column("进入阶段日期", lambda r: r.stage_changed_at.date() if r.stage_changed_at else None, DATE_FORMAT,
+           width=12),
+)
 
 
-def signed_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
-    return (
-        Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", attrgetter("name")),
-        Column("企业名称", attrgetter("enterprise_name")),
-        Column("统一社会信用代码", attrgetter("uscc"), width=20),
-        Column("阶段", attrgetter("stage"), width=6),
-        Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
-        Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
-        Column(header("contract_investment"), attrgetter("contract_investment"), MONEY_FORMAT, total=True, width=16),
-        Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
-        Column(header("investment_per_mu"), ledger.investment_per_mu, MONEY_FORMAT, width=14),
-        Column(header("annual_output_value"), attrgetter("annual_output_value"), MONEY_FORMAT, total=True, width=14),
-        Column(header("annual_tax"), attrgetter("annual_tax"), MONEY_FORMAT, total=True, width=14),
-        Column(header("jobs"), attrgetter("jobs"), INTEGER_FORMAT, total=True, width=10),
-        Column(header("increases"), lambda r: r.increases_to_end or ZERO, MONEY_FORMAT, total=True, width=12),
-        Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, total=True, width=14),
-        Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
-        Column("来源", attrgetter("source"), width=10),
-        Column("负责人", attrgetter("owner_name"), width=8),
-    )
+SIGNED_SHEET_COLUMNS = (
+    Column("园区", attrgetter("zone_name")),
+    Column("项目名称", attrgetter("name")),
+    Column("企业名称", attrgetter("enterprise_name")),
+    Column("统一社会信用代码", attrgetter("uscc"), width=20),
+    Column("阶段", attrgetter("stage"), width=6),
+    Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
+    Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
+    Column(header("contract_investment"), attrgetter("contract_investment"), MONEY_FORMAT, total=True, width=16),
+    Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
+    Column(header("investment_per_mu"), ledger.investment_per_mu, MONEY_FORMAT, width=14),
+    Column(header("annual_output_value"), attrgetter("annual_output_value"), MONEY_FORMAT, total=True, width=14),
+    Column(header("annual_tax"), attrgetter("annual_tax"), MONEY_FORMAT, total=True, width=14),
+    Column(header("jobs"), attrgetter("jobs"), INTEGER_FORMAT, total=True, width=10),
+    Column(header("increases"), lambda r: r.increases_to_end or ZERO, MONEY_FORMAT, total=True, width=12),
+    Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, total=True, width=14),
+    Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
+    Column("来源", attrgetter("source"), width=10),
+    Column("负责人", attrgetter("owner_name"), width=8),
+)
 
 
 def milestone_columns(zone_of: dict[int, Zone], as_of: date) -> tuple[Column, ...]:
@@ -204,7 +205,7 @@ def milestone_columns(zone_of: dict[int, Zone], as_of: date) -> tuple[Column, ..
                                             today=as_of))
 
     return (
-        Column("园区", lambda r: zone_of[r.zone_id].name),
+        Column("园区", attrgetter("zone_name")),
         Column("项目名称", attrgetter("name")),
         Column("阶段", attrgetter("stage"), width=6),
         Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
@@ -220,17 +221,16 @@ def milestone_columns(zone_of: dict[int, Zone], as_of: date) -> tuple[Column, ..
     )
 
 
-def funds_columns(zone_of: dict[int, Zone]) -> tuple[Column, ...]:
-    return (
-        Column("园区", lambda r: zone_of[r.zone_id].name),
-        Column("项目名称", attrgetter("name")),
-        Column("月份", lambda r: r.month.strftime("%Y-%m"), width=8),
-        Column(header("funds_this_month"), attrgetter("amount"), MONEY_FORMAT, total=True, width=14),
-        Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, width=14),
-        Column(header("committed"), committed, MONEY_FORMAT, width=16),
-        Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
-        Column("备注", attrgetter("note"), width=20),
-    )
+FUNDS_COLUMNS = (
+    Column("园区", attrgetter("zone_name")),
+    Column("项目名称", attrgetter("name")),
+    Column("月份", lambda r: r.month.strftime("%Y-%m"), width=8),
+    Column(header("funds_this_month"), attrgetter("amount"), MONEY_FORMAT, total=True, width=14),
+    Column(header("funds_total"), lambda r: r.funds_to_end or ZERO, MONEY_FORMAT, width=14),
+    Column(header("committed"), committed, MONEY_FORMAT, width=16),
+    Column(figures.FUNDS_RATE_LABEL, funds_rate, PERCENT_FORMAT, width=8),
+    Column("备注", attrgetter("note"), width=20),
+)
 
 
 VISIT_COLUMNS = (

@@ -108,3 +108,20 @@ def test_cli_export(ledger_world, app, tmp_path):
     assert load_workbook(out).sheetnames == SHEETS
     bad = app.test_cli_runner().invoke(ledger_export, ["--zone", "无此园区", "--month", MONTH, "-o", str(out)])
     assert bad.exit_code != 0 and "no zone" in bad.output
+
+
+def test_export_reads_rows_not_orm_objects(ledger_world):
+    """The sheets stream plain rows: no project, visit or funds entry is loaded into the session."""
+    from crm.ledger.models import FundsInPlace
+    from crm.pipeline.models import Project
+    from crm.visits.models import Visit
+
+    f.make_visit(ledger_world.officer_a, project=ledger_world.project_a, summary="本月的一次洽谈")
+    db.session.commit()
+    streamed = (Project, Visit, FundsInPlace)
+    for record in [o for o in db.session.identity_map.values() if isinstance(o, streamed)]:
+        db.session.expunge(record)
+    wb = _export(ledger_world.chief_a)
+    assert "本月的一次洽谈" in _texts(wb) and wb["本月到资"].max_row == 5  # title, subtitle, header, a row, totals
+    loaded = {type(o) for o in db.session.identity_map.values()}
+    assert not loaded & set(streamed), loaded
