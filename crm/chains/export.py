@@ -5,18 +5,13 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-
-from crm.excel import INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, CellStyle, cell, display_width, set_widths
+from crm.excel import INTEGER_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, WRAP, Book, display_width, style
 from crm.formatting import local_datetime
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
 from crm.chains.gaps import ChainReport, report_dict, STATUS_LABELS, Target
 
-TITLE_STYLE = CellStyle(font=Font(bold=True, size=13))
-HEADER_STYLE = CellStyle(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDE6F4"),
-                         alignment=Alignment(horizontal="center", vertical="center"))
-WRAP_STYLE = CellStyle(alignment=Alignment(wrap_text=True, vertical="top"))
+TITLE_STYLE = style(bold=True, font_size=13)
+HEADER_STYLE = style(bold=True, bg_color="#DDE6F4", align="center", valign="vcenter")
 
 @dataclass(frozen=True)
 class _Formatted:
@@ -30,40 +25,33 @@ def report_workbook(report: ChainReport, targets: dict[str, list[Target]]) -> by
     """The gap report as an .xlsx: 概览 / 缺口排序 / 卡脖子环节 / 招商目标 / 在谈线索.
 
     Every sheet starts with a title row naming the chain, the zone and the data date, then a
-    frozen header row; every value goes through ``crm.excel.cell`` (formula-like text stays text).
+    frozen header row; every value goes through ``crm.excel.Sheet`` (formula-like text stays text).
     Printed, each sheet fits the width of an A4 page in landscape and repeats its header.
     """
     data_date = local_datetime(report.generated_at)
     title = (f"{report.chain['name']}产业链缺口报告 — {report.scope_label}"
              f"（数据日期 {data_date}）")
-    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    book = Book(buffer)
 
     def sheet(name: str, headers: list[str], rows: list[list], formats: dict[int, str] | None = None,
               wrap: set[int] = frozenset()):
-        ws = workbook.create_sheet(name)
+        ws = book.sheet(name, header_row=1, repeat_from=0)
         widths = [display_width(h) for h in headers]
         for row in rows:
             for index, value in enumerate(row):
                 value = value.value if isinstance(value, _Formatted) else value
                 shown = f"{value:,.2f}" if isinstance(value, float) else value
                 widths[index] = max(widths[index], min(display_width(shown), 60))
-        set_widths(ws, widths)
-        ws.freeze_panes = "A3"
-        ws.print_title_rows = "1:2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.append([cell(ws, title, style=TITLE_STYLE)])
-        ws.append([cell(ws, h, style=HEADER_STYLE) for h in headers])
+        ws.set_widths(widths)
+        ws.append([title], [book.format(look=TITLE_STYLE)])
+        ws.append(headers, [book.format(look=HEADER_STYLE)] * len(headers))
+        column_formats = [book.format((formats or {}).get(index), WRAP if index in wrap else ())
+                          for index in range(len(headers))]
         for row in rows:
-            ws.append([
-                cell(ws, value.value, number_format=value.number_format) if isinstance(value, _Formatted)
-                else cell(ws, value, number_format=(formats or {}).get(index),
-                          style=WRAP_STYLE if index in wrap else None)
-                for index, value in enumerate(row)
-            ])
+            ws.append([value.value if isinstance(value, _Formatted) else value for value in row],
+                      [book.format(value.number_format) if isinstance(value, _Formatted) else column_formats[index]
+                       for index, value in enumerate(row)])
         return ws
 
     kpis = report.kpis
@@ -115,6 +103,5 @@ def report_workbook(report: ChainReport, targets: dict[str, list[Target]]) -> by
     ]
     sheet("在谈线索", ["环节代码", "环节", *ACTIVE_LEAD_STAGES, "加权线索", "签约/在建项目"], pipeline_rows,
           formats={6: "0.00"})
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    book.close()
     return buffer.getvalue()

@@ -7,12 +7,13 @@ computed, never stored.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
@@ -210,27 +211,40 @@ def _dated_sums(model, dated, start: date, end: date):
             .group_by(model.project_id).subquery())
 
 
-def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> list[figures.ProjectPeriod]:
-    """The facts of every counting project signed by ``end`` that the user may see: one query."""
+def counted_at(end: date) -> ColumnElement[bool]:
+    """The projects the ledger counts at ``end`` — its signed sheets, the 汇总, the dashboard: signed by
+    then, and not 终止."""
+    return and_(Project.signed_date <= end, Project.stage != DROPPED)
+
+
+def signed_rows(user: User, start: date, end: date, zone_ids: list[int] | None, *columns) -> Select:
+    """One row per counting project signed by ``end`` that ``user`` may see: ``columns`` (of Project or
+    of what the caller joins), then its funds and capital increases summed by date — ``funds_in_period``,
+    ``funds_to_end``, ``increases_in_period``, ``increases_to_end`` (None where there are none)."""
     funds = _dated_sums(FundsInPlace, FundsInPlace.month, start, end)
     increases = _dated_sums(CapitalIncrease, CapitalIncrease.signed_date, start, end)
-    stmt = (scope(select(Project.stage, Project.contract_investment,
-                         *(getattr(Project, column) for column in MILESTONE_COLUMNS.values()),
-                         funds.c.in_period, funds.c.to_end, increases.c.in_period, increases.c.to_end),
-                  Project, user)
+    stmt = (scope(select(*columns, funds.c.in_period.label("funds_in_period"), funds.c.to_end.label("funds_to_end"),
+                         increases.c.in_period.label("increases_in_period"),
+                         increases.c.to_end.label("increases_to_end")), Project, user)
+            .select_from(Project)
             .outerjoin(funds, funds.c.project_id == Project.id)
             .outerjoin(increases, increases.c.project_id == Project.id)
-            .where(Project.signed_date <= end, Project.stage != DROPPED))
-    if zone_ids is not None:
-        stmt = stmt.where(Project.zone_id.in_(zone_ids))
-    rows = []
-    for stage, contract, *rest in db.session.execute(stmt):
-        dates = dict(zip(MILESTONE_COLUMNS, rest[:len(MILESTONE_COLUMNS)]))
-        funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[len(MILESTONE_COLUMNS):])
-        rows.append(figures.ProjectPeriod(stage=stage, contract_investment=contract, dates=dates,
-                                          funds_in_period=funds_in, funds_to_end=funds_to,
-                                          increases_in_period=inc_in, increases_to_end=inc_to))
-    return rows
+            .where(counted_at(end)))
+    return stmt.where(Project.zone_id.in_(zone_ids)) if zone_ids is not None else stmt
+
+
+def period_rows(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> Iterator[figures.ProjectPeriod]:
+    """The facts of every counting project signed by ``end`` that the user may see: one query, streamed
+    (the 汇总 of a large zone never holds them all)."""
+    stmt = signed_rows(user, start, end, zone_ids, Project.stage, Project.contract_investment,
+                       *(getattr(Project, column) for column in MILESTONE_COLUMNS.values()))
+    milestones = len(MILESTONE_COLUMNS)
+    for stage, contract, *rest in db.session.execute(stmt.execution_options(yield_per=500)):
+        funds_in, funds_to, inc_in, inc_to = (Decimal(v or 0) for v in rest[milestones:])
+        yield figures.ProjectPeriod(stage=stage, contract_investment=contract,
+                                    dates=dict(zip(MILESTONE_COLUMNS, rest[:milestones])),
+                                    funds_in_period=funds_in, funds_to_end=funds_to,
+                                    increases_in_period=inc_in, increases_to_end=inc_to)
 
 
 def period_figures(user: User, start: date, end: date, zone_ids: list[int] | None = None) -> figures.PeriodFigures:

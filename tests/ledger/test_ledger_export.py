@@ -46,7 +46,10 @@ def test_workbook_layout_a_leader_can_print(ledger_world):
     assert headers[:3] == ["园区", "项目名称", "企业名称"] and "协议投资额（万元）" in headers
     assert signed.freeze_panes == "A4" and signed.print_title_rows == "$3:$3"
     assert signed.page_setup.orientation == "landscape" and signed.page_setup.paperSize == 9
-    assert signed.page_setup.fitToWidth == 1 and signed.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (fitToWidth absent is 1, the file format's default), as many pages long as it takes.
+    assert (signed.page_setup.fitToWidth or 1) == 1 and signed.page_setup.fitToHeight == 0
+    assert signed.sheet_properties.pageSetUpPr.fitToPage and signed.print_options.horizontalCentered
+    assert signed.oddFooter.center.text == "第 &P 页，共 &N 页"
     money = signed.cell(row=4, column=headers.index("协议投资额（万元）") + 1)
     assert money.value == 10000 and money.number_format == "#,##0.00"
     assert signed.cell(row=4, column=headers.index("签约日期") + 1).is_date
@@ -105,3 +108,20 @@ def test_cli_export(ledger_world, app, tmp_path):
     assert load_workbook(out).sheetnames == SHEETS
     bad = app.test_cli_runner().invoke(ledger_export, ["--zone", "无此园区", "--month", MONTH, "-o", str(out)])
     assert bad.exit_code != 0 and "no zone" in bad.output
+
+
+def test_export_reads_rows_not_orm_objects(ledger_world):
+    """The sheets stream plain rows: no project, visit or funds entry is loaded into the session."""
+    from crm.ledger.models import FundsInPlace
+    from crm.pipeline.models import Project
+    from crm.visits.models import Visit
+
+    f.make_visit(ledger_world.officer_a, project=ledger_world.project_a, summary="本月的一次洽谈")
+    db.session.commit()
+    streamed = (Project, Visit, FundsInPlace)
+    for record in [o for o in db.session.identity_map.values() if isinstance(o, streamed)]:
+        db.session.expunge(record)
+    wb = _export(ledger_world.chief_a)
+    assert "本月的一次洽谈" in _texts(wb) and wb["本月到资"].max_row == 5  # title, subtitle, header, a row, totals
+    loaded = {type(o) for o in db.session.identity_map.values()}
+    assert not loaded & set(streamed), loaded

@@ -159,18 +159,26 @@ def test_the_dashboard_overdue_list_masks_it_and_keeps_the_count(zone, client, l
 
 
 def test_the_ledger_wrapper_hides_cells_not_values(zone):
-    from crm.ledger.export import NEGOTIATION_COLUMNS, masked
+    from crm.inputs import month_bounds
+    from crm.ledger.export import NEGOTIATION_COLUMNS, LedgerQueries, masked, shown
 
     w = zone
-    columns = masked(w.viewer_a, NEGOTIATION_COLUMNS)
-    shown = {c.header: c.shown(w.secret, c.value(w.secret)) for c in columns}
-    assert shown["项目名称"] == MASKED_NAME
-    assert shown["企业名称"] is None and shown["统一社会信用代码"] is None and shown["计划投资额（万元）"] is None
-    assert (shown["园区"], shown["阶段"], shown["负责人"]) == ("甲园区", "线索", w.officer_a.display_name)
+
+    def secret_row(user):
+        start, end = month_bounds(TODAY.strftime("%Y-%m"))
+        rows = db.session.execute(LedgerQueries(user, start, end, [w.zone_a.id]).negotiations()).all()
+        return next(r for r in rows if r.id == w.secret.id)
+
+    columns = masked(NEGOTIATION_COLUMNS)
+    values, cells = shown(columns, secret_row(w.viewer_a))
+    cells = dict(zip((c.header for c in columns), cells))
+    assert cells["项目名称"] == MASKED_NAME
+    assert cells["企业名称"] is None and cells["统一社会信用代码"] is None and cells["计划投资额（万元）"] is None
+    assert (cells["园区"], cells["阶段"], cells["负责人"]) == ("甲园区", "线索", w.officer_a.display_name)
     # The column's own value (what the totals add) is untouched.
-    assert next(c for c in columns if c.header == "计划投资额（万元）").value(w.secret) == Decimal(500)
-    full = masked(w.chief_a, NEGOTIATION_COLUMNS)
-    assert {c.header: c.shown(w.secret, c.value(w.secret)) for c in full}["项目名称"] == "星河保密扩产项目"
+    assert dict(zip((c.header for c in columns), values))["计划投资额（万元）"] == Decimal(500)
+    _, full = shown(columns, secret_row(w.chief_a))
+    assert dict(zip((c.header for c in columns), full))["项目名称"] == "星河保密扩产项目"
 
 
 def test_the_ledger_total_includes_the_masked_amount(zone):
