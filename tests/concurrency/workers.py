@@ -131,6 +131,7 @@ def import_ledger(url: str, rows: int, results) -> None:
         from crm.extensions import db
         from crm.accounts.zones import Zone
         from crm.imports import service
+        from crm.permissions import SYSTEM
         from sqlalchemy import select
         from tests.factories import valid_uscc
 
@@ -153,7 +154,7 @@ def import_ledger(url: str, rows: int, results) -> None:
             table = service.read_table(data, "大批企业.csv", max_bytes=50 * 1024 * 1024, max_rows=rows)
             results.put({"ready": time.monotonic()})
             with acting_as(db.session, None):
-                batch = service.import_and_commit(service.SYSTEM_ACTOR, "enterprises", table, None, zone,
+                batch = service.import_and_commit(SYSTEM, "enterprises", table, None, zone,
                                                   "大批企业.csv")
             results.put({"done": time.monotonic(), "rows": batch.row_count})
             db.session.remove()
