@@ -14,6 +14,7 @@ NAV = (
     ("chains.index", "产业链", "chains.", None),
     ("imports.index", "导入", "imports.", {"officer", "chief", "admin"}),
     ("reports.index", "报表", "reports.", {"chief", "admin", "viewer"}),
+    ("jobs.index", "我的任务", "jobs.", None),
     ("admin.index", "系统管理", "admin.", {"admin"}),
 )
 

@@ -259,11 +259,13 @@ def check_access(actor, zone: Zone | None) -> None:
 
 
 def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, *,
-            local: bool = False, filename: str = "") -> ImportPlan:
+            local: bool = False, filename: str = "", progress=None) -> ImportPlan:
     """Validate every row and plan what it will do; write nothing.
 
     ``mapping`` is {column index: field}; None uses ``suggest_mapping``. ``local`` imports
     enterprises as local to ``zone`` (在园企业) unless a 在园 column says otherwise per row.
+    ``progress``, when given, is called ``progress(done, total, stage)`` at each stage (a job's
+    progress bar; it may raise to cancel).
     """
     if kind not in KINDS:
         raise ImportRefused("请选择导入类型：企业、项目或走访记录")
@@ -275,7 +277,11 @@ def dry_run(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone
     columns_ok = _check_mapping(plan, kind, table, mapping)
     # Cells are checked even when a column is missing, so one look shows every problem there is;
     # matching and planning need the required columns.
+    if progress:
+        progress(0, len(table.rows), "检查单元格")
     rows = _parse_rows(plan, kind, table, mapping)
+    if progress:
+        progress(len(table.rows), len(table.rows), "核对企业库和已有记录")
     if columns_ok:
         planner = {"enterprises": _plan_enterprises, "projects": _plan_projects, "visits": _plan_visits}[kind]
         planner(plan, actor, zone, rows, local=local, filename=filename)
@@ -1099,15 +1105,18 @@ class _Writer:
 
 
 def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None, zone: Zone, filename: str, *,
-                  local: bool = False) -> ImportBatch:
+                  local: bool = False, progress=None) -> ImportBatch:
     """Import every row or none: the dry run must pass; then each row goes through the services.
 
     Writes happen inside a savepoint that is rolled back on any error; the caller commits once, or
     rolls back. Raises ``ImportHasProblems`` (with the plan) or ``ImportFailed`` (with the row).
+    ``progress(done, total, stage)``, when given, is called at each stage (see ``dry_run``).
     """
-    plan = dry_run(actor, kind, table, mapping, zone, local=local, filename=filename)
+    plan = dry_run(actor, kind, table, mapping, zone, local=local, filename=filename, progress=progress)
     if not plan.ok:
         raise ImportHasProblems(plan)
+    if progress:
+        progress(0, len(plan.actions), "写入数据")
     recorder = _Recorder()
     writer = _Writer(actor, zone, recorder, filename)
     with db.session.begin_nested():
@@ -1122,6 +1131,8 @@ def commit_import(actor, kind: str, table: Table, mapping: dict[int, str] | None
                             changes=recorder.as_json())
         db.session.add(batch)
         db.session.flush()
+    if progress:
+        progress(len(plan.actions), len(plan.actions), "写入完成")
     return batch
 
 
