@@ -55,8 +55,8 @@ def find_upload(token: str, uploader_id: int | None = None) -> ImportUpload | No
     return upload
 
 
-def get_upload(upload_id: int) -> ImportUpload | None:
-    upload = db.session.get(ImportUpload, upload_id)
+def get_upload(upload_id: int, *, lock: bool = False) -> ImportUpload | None:
+    upload = db.session.get(ImportUpload, upload_id, with_for_update=lock or None)
     return None if upload is None or expired(upload) else upload
 
 

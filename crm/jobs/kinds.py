@@ -30,8 +30,8 @@ from crm.permissions import can_see_zone
 GONE = "上传的文件已过期或已放弃，请重新上传"
 
 
-def _upload(job) -> ImportUpload:
-    upload = get_upload(job.params["upload_id"])
+def _upload(job, *, lock: bool = False) -> ImportUpload:
+    upload = get_upload(job.params["upload_id"], lock=lock)
     if upload is None:
         raise JobFailed(GONE)
     return upload
@@ -66,7 +66,9 @@ def import_dry_run(job, actor, progress) -> Outcome:
 
 @job_kind("import_commit", "导入")
 def import_commit(job, actor, progress) -> Outcome:
-    upload = _upload(job)
+    # Locked (PostgreSQL) until this job commits: a second commit of the same upload waits, then finds
+    # it gone with the first import, instead of importing the file twice.
+    upload = _upload(job, lock=True)
     table = _table(upload, progress)
     zone = db.session.get(Zone, upload.zone_id)
     try:
