@@ -85,7 +85,7 @@ def store_plan(upload: ImportUpload, table: Table, plan: ImportPlan) -> None:
         "actions": [{"row": a.row, "entity": a.entity, "action": a.action, "label": a.label, "detail": a.detail,
                      "notices": bool(a.notices)} for a in plan.actions[:PREVIEW_LIMIT]],
     }
-    upload.report = problems_workbook(plan, upload.filename) if plan.problems else None
+    upload.report = problems_workbook(plan, upload.filename)
 
 
 # ----- the stored plan, read back for the page ------------------------------------------------------
