@@ -65,7 +65,8 @@ def mapping_of(upload: ImportUpload) -> dict[int, str] | None:
 
 
 def sweep_uploads() -> None:
-    db.session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_TTL))
+    db.session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_TTL),
+                       execution_options={"synchronize_session": False})
 
 
 def store_plan(upload: ImportUpload, table: Table, plan: ImportPlan) -> None:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 VANISHED = "处理该任务的进程意外中断（服务器重启或进程被终止），未写入任何数据，可以重试"
 INTERNAL = "任务出错（系统内部错误），未写入任何数据；可以重试，仍失败请联系管理员"
 CANCELLED_TEXT = "已取消，未写入任何数据"
+NO_SYNC = {"synchronize_session": False}  # bulk UPDATEs of jobs: the session's objects are refreshed after
 
 
 class JobFailed(Exception):
@@ -158,7 +159,7 @@ def _side_engine():
 def _side_write(stmt) -> int:
     """Run one UPDATE in its own transaction; 0 when the database would make it wait (SQLite)."""
     if _immediate():  # the tests: everything in the test's own transaction
-        return db.session.execute(stmt).rowcount
+        return db.session.execute(stmt, execution_options=NO_SYNC).rowcount
     try:
         with _side_engine().begin() as connection:
             return connection.execute(stmt).rowcount
@@ -222,7 +223,8 @@ def run_job(job_id: int) -> None:
     claimed = db.session.execute(
         update(Job).where(Job.id == job_id, Job.state == QUEUED)
         .values(state=RUNNING, started_at=now, heartbeat_at=now, worker=worker_name(), attempts=Job.attempts + 1,
-                done=0, stage="开始处理")
+                done=0, stage="开始处理"),
+        execution_options=NO_SYNC,
     ).rowcount
     db.session.commit()
     if not claimed:  # cancelled while queued, or run by another worker already
@@ -281,7 +283,8 @@ def _finish(job: Job, outcome: Outcome) -> None:
     if total:
         values["done"] = total
     finished = db.session.execute(
-        update(Job).where(Job.id == job.id, Job.state == RUNNING, Job.cancel_requested.is_(False)).values(**values)
+        update(Job).where(Job.id == job.id, Job.state == RUNNING, Job.cancel_requested.is_(False)).values(**values),
+        execution_options=NO_SYNC,
     ).rowcount
     if not finished:
         state = _side_read(select(Job.state).where(Job.id == job.id))
@@ -292,7 +295,7 @@ def _finish(job: Job, outcome: Outcome) -> None:
 
 def _end(job_id: int, state: str, reason: str) -> None:
     db.session.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING)
-                       .values(state=state, error=reason, finished_at=utcnow()))
+                       .values(state=state, error=reason, finished_at=utcnow()), execution_options=NO_SYNC)
     db.session.commit()
 
 
@@ -318,8 +321,8 @@ def sweep() -> int:
                                                                       finished_at=utcnow()))
     cutoff = utcnow() - timedelta(days=current_app.config["JOBS_KEEP_DAYS"])
     old = select(Job.id).where(Job.state.in_((DONE, FAILED, CANCELLED)), Job.finished_at < cutoff)
-    db.session.execute(delete(JobFile).where(JobFile.job_id.in_(old)))
-    db.session.execute(delete(Job).where(Job.id.in_(old)))
+    db.session.execute(delete(JobFile).where(JobFile.job_id.in_(old)), execution_options=NO_SYNC)
+    db.session.execute(delete(Job).where(Job.id.in_(old)), execution_options=NO_SYNC)
     from crm.imports.uploads import sweep_uploads
 
     sweep_uploads()
