@@ -57,14 +57,21 @@ def import_dry_run(job, actor, progress) -> Outcome:
     except ImportRefused as refused:
         raise JobFailed(refused.message) from refused
     progress(len(table.rows), len(table.rows), "保存检查结果")
-    store_plan(upload, table, plan)
-    upload.plan_job_id = job.id
+    upload_id, token, filename = upload.id, upload.token, upload.filename
+
+    def keep_the_plan() -> None:  # once, for every preview to read
+        fresh = db.session.get(ImportUpload, upload_id)
+        if fresh is None:
+            raise JobFailed(GONE)
+        store_plan(fresh, table, plan)
+        fresh.plan_job_id = job.id
+
     verdict = f"检查通过：{plan.summary()}" if plan.ok else f"发现 {len(plan.problems)} 个问题"
-    return Outcome(message=f"“{upload.filename}”共 {len(table.rows)} 行，{verdict}",
-                   page=("imports.preview", {"token": upload.token}))
+    return Outcome(message=f"“{filename}”共 {len(table.rows)} 行，{verdict}",
+                   page=("imports.preview", {"token": token}), apply=keep_the_plan)
 
 
-@job_kind("import_commit", "导入")
+@job_kind("import_commit", "导入", writes=True)
 def import_commit(job, actor, progress) -> Outcome:
     # Locked (PostgreSQL) until this job commits: a second commit of the same upload waits, then finds
     # it gone with the first import, instead of importing the file twice.

@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -64,6 +63,7 @@ class Outcome:
     filename: str | None = None
     content: bytes | None = None
     content_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    apply: Callable[[], None] | None = None  # what a reading job writes, in the transaction that marks it done
 
 
 @dataclass
@@ -71,16 +71,17 @@ class Kind:
     name: str
     label: str
     function: Callable  # function(job, actor, progress) -> Outcome
+    writes: bool = False  # its work writes as it goes (an import commit), not only its result at the end
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def job_kind(name: str, label: str):
+def job_kind(name: str, label: str, *, writes: bool = False):
     """Register a job's function under ``name`` (crm/jobs/kinds.py)."""
 
     def register(function):
-        KINDS[name] = Kind(name, label, function)
+        KINDS[name] = Kind(name, label, function, writes)
         return function
 
     return register
@@ -229,9 +230,16 @@ def run_job(job_id: int) -> None:
     db.session.commit()
     if not claimed:  # cancelled while queued, or run by another worker already
         return
+    kind_name = _side_read(select(Job.kind).where(Job.id == job_id))
+    kind = KINDS[kind_name]
+    sqlite = not _immediate() and db.engine.dialect.name == "sqlite"
+    if sqlite and kind.writes:
+        # SQLite: a transaction that read and then writes cannot take the write lock once another
+        # connection (this job's own progress reports) has written; so a writing job takes the lock
+        # up front, as write requests do. Its progress reports wait for the end (they are skipped).
+        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     db.session.expire_all()
     job = db.session.get(Job, job_id)
-    kind = KINDS[job.kind]
     progress = Progress(job_id)
     heartbeat = None if _immediate() else _Heartbeat(current_app._get_current_object(), job_id)
     if heartbeat:
@@ -241,6 +249,8 @@ def run_job(job_id: int) -> None:
         with acting_as(db.session, actor):
             outcome = kind.function(job, actor, progress)
             progress.check_cancelled()
+            if sqlite and not kind.writes:
+                db.session.rollback()  # the reading is done: its result is written in a fresh transaction
             _finish(job, outcome)
         db.session.commit()
     except JobCancelled:
@@ -273,6 +283,8 @@ def _actor(job: Job):
 
 def _finish(job: Job, outcome: Outcome) -> None:
     """In the work's transaction: the result, and "done" — unless the job was cancelled or swept meanwhile."""
+    if outcome.apply is not None:
+        outcome.apply()
     if outcome.content is not None:
         db.session.add(JobFile(job_id=job.id, filename=(outcome.filename or "result.xlsx")[:255],
                                content_type=outcome.content_type, size=len(outcome.content), data=outcome.content))
@@ -321,12 +333,15 @@ def sweep() -> int:
                                                                       finished_at=utcnow()))
     cutoff = utcnow() - timedelta(days=current_app.config["JOBS_KEEP_DAYS"])
     old = select(Job.id).where(Job.state.in_((DONE, FAILED, CANCELLED)), Job.finished_at < cutoff)
-    db.session.execute(delete(JobFile).where(JobFile.job_id.in_(old)), execution_options=NO_SYNC)
-    db.session.execute(delete(Job).where(Job.id.in_(old)), execution_options=NO_SYNC)
     from crm.imports.uploads import sweep_uploads
 
-    sweep_uploads()
-    db.session.commit()
+    try:
+        db.session.execute(delete(JobFile).where(JobFile.job_id.in_(old)), execution_options=NO_SYNC)
+        db.session.execute(delete(Job).where(Job.id.in_(old)), execution_options=NO_SYNC)
+        sweep_uploads()
+        db.session.commit()
+    except OperationalError:  # SQLite busy with a long job's writes: the next sweep tidies up
+        db.session.rollback()
     return failed
 
 
@@ -339,12 +354,3 @@ def time_left(job: Job, now=None) -> float | None:
     return max(0.0, elapsed / job.done * (job.total - job.done))
 
 
-def wait_until_finished(job_id: int, timeout: float = 60.0) -> str:
-    """For the CLI: poll until the job is finished; its state."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = _side_read(select(Job.state).where(Job.id == job_id))
-        if state in (DONE, FAILED, CANCELLED):
-            return state
-        time.sleep(0.5)
-    return RUNNING
