@@ -15,3 +15,16 @@ def export(client, path: str, **form):
     if not location.startswith("/jobs/"):
         return response
     return client.get(location)
+
+
+def fetch(client, path: str):
+    """What a reader gets at ``path``: the page, or — for an export, which is a job — the file its
+    form leads to (the query string is the form: ``/reports/ledger.xlsx?month=…``)."""
+    from urllib.parse import parse_qsl
+
+    split = urlsplit(path)
+    if split.path == "/reports/ledger.xlsx":
+        return export(client, split.path, **dict(parse_qsl(split.query)))
+    if split.path.endswith("/gaps.xlsx"):
+        return export(client, path)
+    return client.get(path)

@@ -36,6 +36,7 @@ from crm.extensions import db
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN
+from tests.exports import fetch
 
 EXAMPLES = 25
 TODAY = date.today()
@@ -272,7 +273,7 @@ def check(app, built: Built, segment_codes: list[str]) -> None:
         masked_names = {c.name for c in masked}
         own_projects = [name for z in visible for name in built.projects.get(z, []) if name not in masked_names]
         for path, echoed in pages_for(user, built, segment_codes):
-            response = client.get(path)
+            response = fetch(client, path)
             STATS["requests"] += 1
             assert response.status_code == 200, f"{user.username} ({user.role}) GET {path}: {response.status_code}"
             text = page_text(response)
