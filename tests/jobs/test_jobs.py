@@ -223,3 +223,19 @@ def test_job_forms_refuse_a_post_without_the_csrf_token(world, login_as, app, mo
 @pytest.mark.parametrize("role", ["officer_a", "viewer_a", "admin"])
 def test_the_nav_offers_my_jobs_to_everyone(world, login_as, role):
     assert 'href="/jobs/"' in login_as(getattr(world, role)).get("/").get_data(as_text=True)
+
+
+def test_the_import_command_queues_a_job_owned_by_its_user(world, app, tmp_path):
+    from crm.imports.commands import import_command
+
+    ledger = tmp_path / "任务台账.xlsx"
+    ledger.write_bytes(xlsx(ROWS))
+    cli = app.test_cli_runner()
+    result = cli.invoke(import_command, [str(ledger), "--kind", "projects", "--zone", world.zone_a.name, "--queue"])
+    assert result.exit_code != 0 and "--as" in result.output  # a job is someone's
+    result = cli.invoke(import_command, [str(ledger), "--kind", "projects", "--zone", world.zone_a.name,
+                                         "--queue", "--as", world.officer_a.username])
+    assert result.exit_code == 0, result.output
+    job = db.session.scalars(select(Job).where(Job.kind == "import_commit")).one()
+    assert f"已提交任务 #{job.id}" in result.output
+    assert (job.state, job.owner_id) == ("done", world.officer_a.id) and _count(ImportBatch) == 1
