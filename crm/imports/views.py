@@ -26,7 +26,7 @@ from crm.imports import dictionary, service as import_service
 from crm.errors import ServiceError
 from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportRefused, KIND_LABELS, limits, REQUIRED
 from crm.jobs import service as jobs
-from crm.jobs.models import DONE, FAILED, Job
+from crm.jobs.models import CANCELLED, DONE, FAILED, Job
 from crm.jobs.web import result_redirect
 from crm.views import page_of, zone_choices
 
@@ -127,8 +127,8 @@ def _prepared(token: str):
         job = _queue_dry_run(upload)
     else:
         jobs.fail_if_vanished(job)
-    if job.state == FAILED:
-        flash(job.error, "danger")
+    if job.state in (FAILED, CANCELLED):  # nothing to preview: upload again
+        flash(job.error, "danger" if job.state == FAILED else "info")
         db.session.delete(upload)
         db.session.commit()
         return redirect(url_for("imports.index"))
@@ -201,8 +201,8 @@ def commit(token):
     db.session.commit()
     jobs.start(job)
     db.session.refresh(job)
-    if job.state == FAILED:
-        flash(job.error, "danger")
+    if job.state in (FAILED, CANCELLED):  # nothing to preview: upload again
+        flash(job.error, "danger" if job.state == FAILED else "info")
         return redirect(url_for("imports.preview", token=token))
     return result_redirect(job)
 

@@ -54,13 +54,17 @@ def init_app(app: Flask) -> None:
     app.extensions["huey_run_job"] = run_job_task
     app.extensions["huey_consumer"] = None
     app.extensions["huey_lock"] = threading.Lock()
+    if app.config.get("JOBS_IN_PROCESS") and not huey.immediate:
+        @app.before_request
+        def start_the_worker_thread() -> None:
+            # The serving process only (a CLI command, which ends, would cut its jobs off): at its first
+            # request it starts its worker, which also takes what commands queued meanwhile.
+            if app.extensions["huey_consumer"] is None:
+                start_in_process_worker(app)
 
 
 def enqueue(job_id: int) -> None:
-    app = current_app._get_current_object()
-    if app.config.get("JOBS_IN_PROCESS"):
-        start_in_process_worker(app)
-    app.extensions["huey_run_job"](job_id)
+    current_app.extensions["huey_run_job"](job_id)
 
 
 def start_in_process_worker(app: Flask) -> None:

@@ -239,3 +239,37 @@ def test_the_import_command_queues_a_job_owned_by_its_user(world, app, tmp_path)
     job = db.session.scalars(select(Job).where(Job.kind == "import_commit")).one()
     assert f"已提交任务 #{job.id}" in result.output
     assert (job.state, job.owner_id) == ("done", world.officer_a.id) and _count(ImportBatch) == 1
+
+
+def test_the_preview_reads_the_stored_plan_and_plans_nothing(world, login_as, monkeypatch):
+    from crm.imports import service as import_service
+
+    client = login_as(world.officer_a)
+    response = client.post("/imports/", data={"file": (io.BytesIO(xlsx(ROWS)), "任务台账.xlsx"), "kind": "projects"},
+                           content_type="multipart/form-data")
+    token = response.headers["Location"].rsplit("/", 1)[1]
+    stored = db.session.scalars(select(ImportUpload)).one()
+    assert stored.plan["ok"] and stored.plan["action_count"] == 2  # planned once, by the dry-run job
+
+    def no_planning(*args, **kwargs):
+        raise AssertionError("the preview read or planned the file again")
+
+    monkeypatch.setattr(import_service, "dry_run", no_planning)
+    monkeypatch.setattr(import_service, "read_table", no_planning)
+    for _ in range(2):
+        page = client.get(f"/imports/{token}").get_data(as_text=True)
+        assert "检查通过" in page and "任务导入项目二" in page and "数据 2 行" in page
+    assert client.get(f"/imports/{token}/report.xlsx").status_code == 200
+
+
+def test_while_the_dry_run_waits_the_preview_shows_its_progress(world, login_as):
+    upload = _upload(world)
+    job = jobs.create_job(world.officer_a, "import_dry_run", {"upload_id": upload.id}, title="导入检查")
+    upload.plan_job_id = job.id
+    db.session.commit()
+    page = login_as(world.officer_a).get(f"/imports/{upload.token}").get_data(as_text=True)
+    assert 'data-job-url="/jobs/%d.json"' % job.id in page and 'data-job-on-done="result"' in page
+    assert "排队中" in page and "js/jobs.js" in page
+    jobs.start(job)  # a worker runs it: the page now shows the plan
+    page = login_as(world.officer_a).get(f"/imports/{upload.token}").get_data(as_text=True)
+    assert "检查通过" in page
