@@ -45,9 +45,12 @@ NAME_TEXT = st.text(alphabet="甲乙丙丁项目<>&\"' ", max_size=6)
 
 
 def _json_rules() -> list[str]:
-    """Every GET rule answering JSON (``*.json``): autocomplete and data endpoints, present and future."""
+    """Every GET rule answering JSON (``*.json``): autocomplete and data endpoints, present and future.
+    A job's progress (``/jobs/<id>.json``) is its owner's, not a zone's: the ledger each user exports here
+    runs as such a job (tests/exports.py), and tests/jobs proves another person's job answers 404."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    return sorted(r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule.endswith(".json"))
+    return sorted(r.rule for r in app.url_map.iter_rules()
+                  if "GET" in r.methods and r.rule.endswith(".json") and not r.rule.startswith("/jobs/"))
 
 
 JSON_RULES = _json_rules()
