@@ -1,6 +1,8 @@
 """`flask --app wsgi jobs worker [--workers N]` runs jobs from the queue; `flask --app wsgi jobs sweep`."""
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -19,6 +21,7 @@ def jobs_group() -> None:
 def worker_command(workers: int) -> None:
     """Run queued jobs (imports, ledgers, reports) until stopped (SIGINT: after the running jobs;
     SIGTERM: at once — those jobs then fail as vanished, with nothing written, and can be retried)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     click.echo(f"job worker: {app.config['JOBS_QUEUE_URL'].split('@')[-1]}, {workers} thread(s)")
     queue.run_worker(app, workers)

@@ -6,9 +6,10 @@ driven by static/js/jobs.js, which polls ``/jobs/<id>.json`` — no inline scrip
 """
 from __future__ import annotations
 
+from io import BytesIO
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
-from io import BytesIO
 
 from crm.extensions import db
 from crm.forms import BaseForm

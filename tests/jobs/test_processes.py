@@ -12,6 +12,7 @@ The schema is built here by the Alembic migrations, in databases of their own, n
 """
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -247,7 +248,6 @@ def test_upload_on_one_app_preview_on_another_commit_on_the_worker_download_on_e
         # Commit from B: a job for the worker.
         answer = ask("b", "proc_officer", "post", f"/imports/{token}/commit")
         commit_job = int(re.search(r"/jobs/(\d+)$", answer["location"]).group(1))
-        import json
 
         status = _wait(lambda: (lambda s: s if s["finished"] else None)(json.loads(
             ask("a", "proc_officer", "get", f"/jobs/{commit_job}.json")["text"])), what="the commit job")

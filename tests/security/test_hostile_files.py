@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import multiprocessing
 import re
 from collections import Counter
