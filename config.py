@@ -89,6 +89,17 @@ class Config:
     TOTP_ISSUER = "链招"
     # Fernet keys that encrypt the stored TOTP secrets, comma-separated, the first one encrypting.
     TOTP_ENCRYPTION_KEYS = os.environ.get("TOTP_ENCRYPTION_KEYS", "")
+    # The job queue (crm/jobs): redis://host:6379/1 in production (workers on any machine), sqlite:///path for
+    # one machine (make run: an embedded queue file and a worker thread in the app), "immediate" to run each
+    # job at once in the process that queues it (the tests). Unset: development uses instance/jobs-queue.db.
+    JOBS_QUEUE_URL = os.environ.get("JOBS_QUEUE_URL", "")
+    # Run a worker thread inside the app process (development without a separate `flask jobs worker`).
+    JOBS_IN_PROCESS = _env_bool("JOBS_IN_PROCESS", False)
+    # A running job writes a heartbeat this often; one silent for JOBS_STALE_SECONDS has lost its worker.
+    JOBS_HEARTBEAT_SECONDS = _env_int("JOBS_HEARTBEAT_SECONDS", 5)
+    JOBS_STALE_SECONDS = _env_int("JOBS_STALE_SECONDS", 60)
+    # Finished jobs and their files, and uploads, are kept this many days.
+    JOBS_KEEP_DAYS = _env_int("JOBS_KEEP_DAYS", 7)
     PAGE_SIZE = 50
     STALE_LEAD_DAYS = 30
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (ledgers); a larger request is a 413
@@ -118,6 +129,9 @@ class DevelopmentConfig(Config):
 
             config["TOTP_ENCRYPTION_KEYS"] = instance_secret_key(
                 instance_dir, "totp_key", lambda: Fernet.generate_key().decode("ascii"))
+        if not config.get("JOBS_QUEUE_URL"):  # nothing but SQLite: a queue file and a worker thread in the app
+            config["JOBS_QUEUE_URL"] = f"sqlite:///{instance_dir / 'jobs-queue.db'}"
+            config["JOBS_IN_PROCESS"] = True
 
 
 class TestingConfig(Config):
@@ -132,6 +146,8 @@ class TestingConfig(Config):
     TOTP_ENCRYPTION_KEYS = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     # The suite's own counters, whatever the environment says.
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_QUEUE_URL = "immediate"  # each job runs when it is queued, in the test's own transaction
+    JOBS_IN_PROCESS = False
     PROXY_FIX_X_FOR = 0
     REQUIRE_2FA_ADMIN = False
 
@@ -156,6 +172,9 @@ class ProductionConfig(Config):
             problems.append("debug must be off in production")
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not config.get("ALLOW_SQLITE"):
             problems.append("production runs on PostgreSQL; set ALLOW_SQLITE=1 to run on SQLite anyway")
+        queue = config.get("JOBS_QUEUE_URL") or ""
+        if not queue.startswith(("redis://", "rediss://")) and not (queue.startswith("sqlite") and config.get("ALLOW_SQLITE")):
+            problems.append("JOBS_QUEUE_URL must name the Redis the workers share (redis://host:6379/1)")
         if problems:
             raise RuntimeError("refusing to start: " + "; ".join(problems))
 

@@ -95,6 +95,11 @@ def register_extensions(app: Flask) -> None:
 
     init_auth(app)  # ProxyFix when PROXY_FIX_X_FOR > 0; the sign-in throttle's storage
 
+    from crm.jobs import kinds  # noqa: F401 - registers what each job kind does
+    from crm.jobs import queue
+
+    queue.init_app(app)  # the job queue: Redis, an SQLite file, or immediate (JOBS_QUEUE_URL)
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
@@ -135,9 +140,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.pipeline.views import bp as projects_bp
     from crm.ledger.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
+    from crm.jobs.views import bp as jobs_bp
 
     for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
-                      imports_bp):
+                      imports_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
 

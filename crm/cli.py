@@ -18,10 +18,12 @@ from crm.inputs import id_or_none
 def register(app: Flask) -> None:
     from crm.chains.commands import fill_project_segments, gaps
     from crm.imports.commands import import_command
+    from crm.jobs.commands import jobs_group
 
     chains_group.add_command(gaps)
     chains_group.add_command(fill_project_segments)
     app.cli.add_command(import_command)
+    app.cli.add_command(jobs_group)
     app.cli.add_command(create_admin)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(setup_command)

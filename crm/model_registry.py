@@ -7,7 +7,8 @@ from crm.accounts.security_events import SecurityEvent
 from crm.accounts.zones import Zone
 from crm.audit.models import AuditEntry
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
-from crm.imports.models import ImportBatch
+from crm.imports.models import ImportBatch, ImportUpload
+from crm.jobs.models import Job, JobFile
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
@@ -17,7 +18,7 @@ from crm.visits.models import Visit
 __all__ = [
     "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
     "EnterpriseSearchGram", "EnterpriseSegment",
-    "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch",
+    "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
     "ZoneTarget", "project_segments", "user_zones",
 ]

@@ -49,6 +49,8 @@ def scope(stmt: Select, model, user, *, include_deleted: bool = False) -> Select
         zones = visible_zone_ids(user)
         if zones is not None:
             stmt = stmt.where(model.zone_id.in_(zones))
+    if getattr(model, "__owner_scoped__", False) and user.role != "admin":
+        stmt = stmt.where(model.owner_id == user.id)  # a person's own work (jobs): theirs and the admin's
     return stmt
 
 

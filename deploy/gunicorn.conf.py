@@ -14,7 +14,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # starting point; the load test in bench/load.py ran 4 workers on 2 cores.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
-# A slow report (a city-wide monthly ledger) may take tens of seconds; nothing legitimate takes 2 min.
+# Long work (imports, the monthly ledger, gap reports) runs as jobs on the workers (deploy/lianzhao-worker.service),
+# not in a request; nothing legitimate in a request takes 2 min.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
 graceful_timeout = 30
 keepalive = 5

@@ -6,9 +6,7 @@ static/js/chain_map.js; no template carries inline script or style (CSP).
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,10 +25,16 @@ from crm.chains import gaps as analysis
 from crm.library import segments as mapping
 from crm.catalog import service as chain_service
 from crm.chains.gaps import NotFound
-from crm.chains.export import report_workbook
+from crm.forms import BaseForm
+from crm.jobs import service as jobs
+from crm.jobs.web import result_redirect
 from crm.views import saving
 
 bp = Blueprint("chains", __name__, url_prefix="/chains", template_folder="templates")
+
+
+class ExportForm(BaseForm):
+    """The gap report export's POST: its CSRF token."""
 
 
 def _zone_arg() -> int | None:
@@ -158,17 +162,25 @@ def gaps(code):
     )
 
 
-@bp.route("/<code>/gaps.xlsx")
+@bp.route("/<code>/gaps.xlsx", methods=["POST"])
 def gaps_xlsx(code):
-    report = _analyse(code, _zone_arg())
-    content = report_workbook(report, analysis.report_targets(current_user, report))
-    filename = f"{report.chain['name']}产业链缺口报告-{report.scope_label}-{report.generated_at:%Y%m%d}.xlsx"
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=chain-gaps-{code}.xlsx; "
-                                        f"filename*=UTF-8''{quote(filename)}"},
-    )
+    """The gap report workbook, as a job (crm/jobs); its page offers the download when it is made."""
+    zone_id = _zone_arg()
+    try:
+        analysis.analysed_zones(current_user, zone_id)  # another zone answers 404 here, before any job
+        chain = db.session.scalar(select(Chain).where(Chain.code == code))
+        if chain is None:
+            raise NotFound(code)
+    except NotFound:
+        abort(404)
+    if not ExportForm().validate_on_submit():
+        abort(400)
+    zone = db.session.get(Zone, zone_id) if zone_id else None
+    job = jobs.create_job(current_user, "gaps_export", {"code": code, "zone_id": zone_id},
+                          title=f"{chain.name}产业链缺口报告（{zone.name if zone else '本人可见园区'}）", zone_id=zone_id)
+    db.session.commit()
+    jobs.start(job)
+    return result_redirect(job)
 
 
 # --- mapping an enterprise onto segments -------------------------------------------------

@@ -2,6 +2,8 @@
 
 For scheduled loads. Prints every problem as ``第 N 行 [列]: 消息`` and exits 1 when any row is
 refused (nothing is written); otherwise commits the whole file at once and prints a summary.
+With ``--queue`` (and ``--as``) the file is stored and its dry run or commit queued as a job for the
+workers (crm/jobs), owned by that user, who follows it in 我的任务; the command prints the job's number.
 Without ``--as`` it acts as the system (the city admin's rights, no user: audit entries and the
 batch show no user, and project/visit rows must name their 负责人/跟进人).
 """
@@ -37,15 +39,20 @@ from crm.inputs import id_or_none
 @click.option("--map", "pairs", multiple=True, metavar="COLUMN=FIELD",
               help="Fix the column mapping: a header or column letter = a field name or its Chinese label "
                    "(empty to skip the column), e.g. --map 项目称谓=项目名称 --map E=")
+@click.option("--queue", "queued", is_flag=True,
+              help="Queue the dry run (--dry-run) or the commit as a job for the workers; needs --as.")
 @with_appcontext
 def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username: str | None, local: bool,
-                   sheet: str | None, pairs: tuple[str, ...]) -> None:
+                   sheet: str | None, pairs: tuple[str, ...], queued: bool) -> None:
     """Import a zone ledger (.xlsx or .csv): all rows or none."""
     zone = _zone(zone_ref)
     actor = _actor(username)
     settings = import_service.limits(current_app.config)
     if file.stat().st_size > settings["max_bytes"]:
         _fail(f"文件被拒绝：文件太大，上限为 {settings['max_bytes'] // 1024 // 1024} MB")
+    if queued:
+        _queue(file, kind, zone, actor, username, local=local, dry_run=dry_run, sheet=sheet, pairs=pairs)
+        return
     with acting_as(db.session, actor):
         try:
             table = import_service.read_table(file.read_bytes(), file.name, kind=kind, sheet=sheet, **settings)
@@ -76,6 +83,32 @@ def import_command(file: Path, kind: str, zone_ref: str, dry_run: bool, username
             db.session.rollback()
             raise
     click.echo(f"已导入批次 #{batch.id}（{zone.name}）：{len(table.rows)} 行；{plan.summary()}")
+
+
+def _queue(file: Path, kind: str, zone: Zone, actor, username, *, local: bool, dry_run: bool, sheet, pairs) -> None:
+    """Store the file and queue its dry run or commit as a job owned by ``--as``; print its number."""
+    from crm.imports.uploads import save_upload
+    from crm.jobs import service as jobs
+
+    if username is None:
+        raise click.BadParameter("排队执行需要指定用户（任务属于提交它的人）", param_hint="--as")
+    if sheet or pairs:
+        raise click.BadParameter("排队执行时按表头自动识别工作表和列；请去掉 --sheet/--map，或不用 --queue",
+                                 param_hint="--queue")
+    try:
+        import_service.check_access(actor, zone)
+    except ImportRefused as refused:
+        _fail(f"文件被拒绝：{refused.message}")
+    with acting_as(db.session, actor):
+        upload = save_upload(actor, zone, kind, file.name, file.read_bytes(), local=local)
+        job = jobs.create_job(actor, "import_dry_run" if dry_run else "import_commit", {"upload_id": upload.id},
+                              title=f"{'导入检查' if dry_run else '导入'}：{file.name}", zone_id=zone.id)
+        if dry_run:
+            upload.plan_job_id = job.id
+        db.session.commit()
+        jobs.start(job)
+    db.session.refresh(job)
+    click.echo(f"已提交任务 #{job.id}（{job.state_label}）：{job.title}；进度和结果见“我的任务” /jobs/{job.id}")
 
 
 def _fail(message: str) -> None:

@@ -1,18 +1,16 @@
 """Import pages: upload → preview (column mapping, dry-run problems, error report) → commit; batches.
 
-The uploaded file waits server-side between the steps, in ``IMPORT_UPLOAD_DIR`` (default
-``instance/imports``) under a random token, with a small JSON beside it naming the uploader, zone and
-kind: only the uploader can open it, and it expires after a day. Nothing of it goes into the cookie.
+The uploaded file waits in the database (``ImportUpload``, crm/imports/uploads.py) under a random
+token: only the uploader can open it, and it expires after a day; any app process or worker reads it.
+The dry run and the commit are jobs (crm/jobs): the upload queues the dry run, whose plan is stored once
+and shown by every preview; a new mapping queues a new dry run; the commit is a job whose page shows
+its progress and then the batch. Where a job finishes before the page is answered (a small file, the
+tests' immediate queue), the page goes straight to its result.
 """
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-import secrets
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -21,18 +19,21 @@ from crm.extensions import db
 from crm.inputs import download_name
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form, mapping_from
 from crm.imports.models import ImportBatch
+from crm.imports import uploads
 from crm.accounts.zones import Zone
 from crm.permissions import allowed, can, get_scoped_or_404, writable_zone_ids
 from crm.imports import dictionary, service as import_service
 from crm.errors import ServiceError
-from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportHasProblems, ImportRefused, KIND_LABELS, limits, read_table, REQUIRED
+from crm.imports.service import column_name, ENTITY_LABELS, FIELD_LABELS, ImportRefused, KIND_LABELS, limits, REQUIRED
+from crm.jobs import service as jobs
+from crm.jobs.models import CANCELLED, DONE, FAILED, Job
+from crm.jobs.web import result_redirect
 from crm.views import page_of, zone_choices
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
-UPLOAD_TTL = timedelta(days=1)
+PREVIEW_LIMIT = uploads.PREVIEW_LIMIT
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-PREVIEW_LIMIT = 300  # problems and planned rows shown on the page; the report has every problem
 
 
 @bp.before_request
@@ -41,67 +42,23 @@ def writers_only():
     """Importing is for officers, chiefs and the city admin; viewers get 403."""
 
 
-# ----- uploads kept between the steps --------------------------------------------------------
-def _upload_dir() -> Path:
-    path = Path(current_app.config.get("IMPORT_UPLOAD_DIR") or Path(current_app.instance_path) / "imports")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-def _save_upload(data: bytes, meta: dict) -> str:
-    _sweep()
-    token = secrets.token_urlsafe(24)
-    directory = _upload_dir()
-    _write_private(directory / token, data)
-    _write_private(directory / f"{token}.json", json.dumps(meta, ensure_ascii=False).encode())
-    return token
-
-
-def _expired(meta: dict) -> bool:
-    return datetime.fromisoformat(meta["created_at"]) + UPLOAD_TTL < datetime.now(UTC)
-
-
-def _load_upload(token: str) -> tuple[dict, bytes]:
-    """The upload's metadata and bytes; 404 unless it exists, is unexpired and is the caller's."""
+def _load_upload(token: str):
+    """The caller's unexpired upload; 404 otherwise (another person's upload is as good as missing)."""
     if not _TOKEN.match(token):
         abort(404)
-    directory = _upload_dir()
-    try:
-        meta = json.loads((directory / f"{token}.json").read_text())
-    except (OSError, ValueError):
+    upload = uploads.find_upload(token, current_user.id)
+    if upload is None:
         abort(404)
-    if meta.get("uploader_id") != current_user.id:
-        abort(404)
-    if _expired(meta):
-        _delete_upload(token)
-        abort(404)
-    try:
-        return meta, (directory / token).read_bytes()
-    except OSError:
-        abort(404)
+    return upload
 
 
-def _save_meta(token: str, meta: dict) -> None:
-    _write_private(_upload_dir() / f"{token}.json", json.dumps(meta, ensure_ascii=False).encode())
-
-
-def _delete_upload(token: str) -> None:
-    for name in (token, f"{token}.json"):
-        (_upload_dir() / name).unlink(missing_ok=True)
-
-
-def _sweep() -> None:
-    """Remove uploads older than a day (run at each new upload)."""
-    cutoff = datetime.now().timestamp() - UPLOAD_TTL.total_seconds()
-    for path in _upload_dir().iterdir():
-        if _TOKEN.match(path.name.removesuffix(".json")) and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+def _queue_dry_run(upload) -> Job:
+    job = jobs.create_job(current_user, "import_dry_run", {"upload_id": upload.id},
+                          title=f"导入检查：{upload.filename}", zone_id=upload.zone_id)
+    upload.plan, upload.report, upload.plan_job_id = None, None, job.id
+    db.session.commit()
+    jobs.start(job)
+    return job
 
 
 # ----- the steps -----------------------------------------------------------------------------
@@ -119,15 +76,19 @@ def index():
         filename = _display_name(upload.filename)
         try:
             import_service.check_access(current_user, zone)
-            read_table(data, filename, kind=form.kind.data, **settings)
+            if len(data) > settings["max_bytes"]:
+                raise ImportRefused(f"文件太大，上限为 {settings['max_bytes'] // 1024 // 1024 or 1} MB"
+                                    if settings["max_bytes"] >= 1024 * 1024 else
+                                    f"文件太大，上限为 {settings['max_bytes']} 字节")
+            if not data:
+                raise ImportRefused("文件是空的")
         except ImportRefused as refused:
             form.file.errors = list(form.file.errors) + [refused.message]
         else:
-            token = _save_upload(data, {
-                "uploader_id": current_user.id, "zone_id": zone.id, "kind": form.kind.data, "filename": filename,
-                "local": bool(form.local.data), "mapping": None, "created_at": datetime.now(UTC).isoformat(),
-            })
-            return redirect(url_for("imports.preview", token=token))
+            stored = uploads.save_upload(current_user, zone, form.kind.data, filename, data,
+                                         local=bool(form.local.data))
+            _queue_dry_run(stored)
+            return redirect(url_for("imports.preview", token=stored.token))
     page = page_of(import_service.batch_list_query(current_user))
     return render_template("imports/index.html", form=form, page=page, kind_labels=KIND_LABELS,
                            dictionaries={kind: dictionary.columns(kind) for kind in KIND_LABELS})
@@ -154,49 +115,59 @@ def _zone_for(form) -> Zone | None:
     return db.session.get(Zone, zone_id) if zone_id else None
 
 
-def _prepare(token: str):
-    """The upload, its table and the dry run on it; a refused file sends the person back to upload."""
-    meta, data = _load_upload(token)
-    zone = db.session.get(Zone, meta["zone_id"])
-    mapping = {int(k): v for k, v in meta["mapping"].items()} if meta.get("mapping") is not None else None
-    try:
-        table = read_table(data, meta["filename"], kind=meta["kind"], **limits(current_app.config))
-        plan = import_service.dry_run(current_user, meta["kind"], table, mapping, zone, local=meta["local"],
-                                      filename=meta["filename"])
-    except ImportRefused as refused:
-        _delete_upload(token)
-        flash(refused.message, "danger")
-        return None
-    return meta, zone, table, plan
+def _prepared(token: str):
+    """The upload and its stored plan; or a response: the dry run's progress, or back to the upload
+    with the reason when the dry run failed (a refused file)."""
+    upload = _load_upload(token)
+    stored = uploads.stored_plan(upload)
+    if stored is not None:
+        return upload, stored
+    job = db.session.get(Job, upload.plan_job_id) if upload.plan_job_id else None
+    if job is None:
+        job = _queue_dry_run(upload)
+    else:
+        jobs.fail_if_vanished(job)
+    if job.state in (FAILED, CANCELLED):  # nothing to preview: upload again
+        flash(job.error, "danger" if job.state == FAILED else "info")
+        db.session.delete(upload)
+        db.session.commit()
+        return redirect(url_for("imports.index"))
+    if job.state == DONE:  # done meanwhile: its plan is there now
+        db.session.refresh(upload)
+        stored = uploads.stored_plan(upload)
+        if stored is not None:
+            return upload, stored
+    return render_template("imports/waiting.html", upload=upload, job=job, kind_label=KIND_LABELS[upload.kind],
+                           confirm_form=ConfirmForm())
 
 
 @bp.route("/<token>")
 def preview(token):
-    prepared = _prepare(token)
-    if prepared is None:
-        return redirect(url_for("imports.index"))
-    meta, zone, table, plan = prepared
-    form = mapping_form(table, meta["kind"], plan.mapping)
-    samples = {index: table.samples(index, 2) for index in range(len(table.headers))}
+    prepared = _prepared(token)
+    if not isinstance(prepared, tuple):
+        return prepared
+    upload, (table, plan) = prepared
+    zone = db.session.get(Zone, upload.zone_id)
+    form = mapping_form(table, upload.kind, plan.mapping)
     return render_template(
-        "imports/preview.html", token=token, meta=meta, zone=zone, table=table, plan=plan, form=form,
-        samples=samples, confirm_form=ConfirmForm(), kind_label=KIND_LABELS[meta["kind"]],
-        field_labels=FIELD_LABELS[meta["kind"]], entity_labels=ENTITY_LABELS, limit=PREVIEW_LIMIT,
+        "imports/preview.html", token=token, meta=upload, zone=zone, table=table, plan=plan, form=form,
+        samples=table.samples, confirm_form=ConfirmForm(), kind_label=KIND_LABELS[upload.kind],
+        field_labels=FIELD_LABELS[upload.kind], entity_labels=ENTITY_LABELS, limit=PREVIEW_LIMIT,
         column_name=column_name,
-        required_labels=[FIELD_LABELS[meta["kind"]][f] for f in REQUIRED[meta["kind"]]],
+        required_labels=[FIELD_LABELS[upload.kind][f] for f in REQUIRED[upload.kind]],
     )
 
 
 @bp.route("/<token>/mapping", methods=["POST"])
 def save_mapping(token):
-    prepared = _prepare(token)
-    if prepared is None:
-        return redirect(url_for("imports.index"))
-    meta, _, table, plan = prepared
-    form = mapping_form(table, meta["kind"], plan.mapping)
+    prepared = _prepared(token)
+    if not isinstance(prepared, tuple):
+        return redirect(url_for("imports.preview", token=token))
+    upload, (table, plan) = prepared
+    form = mapping_form(table, upload.kind, plan.mapping)
     if form.validate_on_submit():
-        meta["mapping"] = {str(index): field for index, field in mapping_from(form).items()}
-        _save_meta(token, meta)
+        upload.mapping = {str(index): field for index, field in mapping_from(form).items()}
+        _queue_dry_run(upload)
         flash("已按新的列对应关系重新检查", "info")
     else:
         flash("列对应关系无效，请重新选择", "danger")
@@ -205,12 +176,15 @@ def save_mapping(token):
 
 @bp.route("/<token>/report.xlsx")
 def report(token):
-    prepared = _prepare(token)
-    if prepared is None:
-        return redirect(url_for("imports.index"))
-    meta, _, _, plan = prepared
-    data = import_service.problems_workbook(plan, meta["filename"])
-    stem = meta["filename"].rsplit(".", 1)[0]
+    prepared = _prepared(token)
+    if not isinstance(prepared, tuple):
+        return prepared
+    upload, _ = prepared
+    data = db.session.scalar(db.select(type(upload).report).where(type(upload).id == upload.id))
+    if data is None:
+        flash("检查没有发现问题，没有问题清单", "info")
+        return redirect(url_for("imports.preview", token=token))
+    stem = upload.filename.rsplit(".", 1)[0]
     return send_file(
         io.BytesIO(data), as_attachment=True, download_name=download_name(f"导入问题清单_{stem}.xlsx"),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0,
@@ -221,32 +195,23 @@ def report(token):
 def commit(token):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    prepared = _prepare(token)
-    if prepared is None:
-        return redirect(url_for("imports.index"))
-    meta, zone, table, plan = prepared
-    try:
-        batch = import_service.commit_import(current_user, meta["kind"], table, plan.mapping, zone,
-                                             meta["filename"], local=meta["local"])
-    except ImportHasProblems as error:
-        db.session.rollback()
-        flash(error.message + "，请按问题清单修改后重新上传", "danger")
-        return redirect(url_for("imports.preview", token=token))
-    except (ServiceError, ImportRefused) as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("imports.preview", token=token))
+    upload = _load_upload(token)
+    job = jobs.create_job(current_user, "import_commit", {"upload_id": upload.id},
+                          title=f"导入：{upload.filename}", zone_id=upload.zone_id)
     db.session.commit()
-    _delete_upload(token)
-    flash(f"已导入“{meta['filename']}”共 {batch.row_count} 行：{plan.summary()}", "success")
-    return redirect(url_for("imports.batch", batch_id=batch.id))
+    jobs.start(job)
+    db.session.refresh(job)
+    if job.state in (FAILED, CANCELLED):  # nothing to preview: upload again
+        flash(job.error, "danger" if job.state == FAILED else "info")
+        return redirect(url_for("imports.preview", token=token))
+    return result_redirect(job)
 
 
 @bp.route("/<token>/discard", methods=["POST"])
 def discard(token):
     if ConfirmForm().validate_on_submit():
-        _load_upload(token)  # only the uploader may discard it
-        _delete_upload(token)
+        db.session.delete(_load_upload(token))  # only the uploader may discard it
+        db.session.commit()
         flash("已放弃本次导入，未写入任何数据", "info")
     return redirect(url_for("imports.index"))
 

@@ -355,3 +355,12 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
                   f"{figures.FUNDS_RATE_NOTE}；“完成/差距”列：金额和个数为完成比例，比率为与目标之差。"])
     sheet.set_widths([26, 16, 16, 16, 16])
     return len(SUMMARY_ROWS)
+
+
+def ledger_title(actor, zone, month: str) -> str:
+    """The ledger's name, as its file and its job are called: the zone's, the city's or "本园区" (a reader's
+    own zones together)."""
+    from crm.permissions import can
+
+    scope_name = zone.name if zone else ("全市" if can(actor, "city.all_zones") else "本园区")
+    return f"{scope_name}{month}招商项目台账"

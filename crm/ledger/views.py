@@ -1,8 +1,6 @@
 from datetime import date
 from decimal import Decimal
-from io import BytesIO
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,11 +10,18 @@ from crm.ledger.models import ZoneTarget
 from crm.permissions import allowed, can
 from crm.ledger.forms import ZoneSettingsForm
 from crm.ledger import service as ledger
-from crm.inputs import download_name, month_bounds, parse_id, parse_year
-from crm.ledger.export import export_ledger
+from crm.forms import BaseForm
+from crm.inputs import month_bounds, parse_id, parse_year
+from crm.jobs import service as jobs
+from crm.jobs.web import result_redirect
+from crm.ledger.export import ledger_title
 from crm.views import saving, zone_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+
+
+class ExportForm(BaseForm):
+    """The export's POST: its CSRF token (the month and zone are read from the form)."""
 
 
 @bp.before_request
@@ -32,24 +37,26 @@ def index():
                            month=f"{today.year}-{today.month:02d}")
 
 
-@bp.route("/ledger.xlsx")
+@bp.route("/ledger.xlsx", methods=["POST"])
 def ledger_xlsx():
-    month = request.args.get("month", "")
-    zone_id = request.args.get("zone_id", type=parse_id)
+    """The monthly ledger, as a job (crm/jobs): its page shows the progress and then offers the download."""
+    month = request.form.get("month", "")
+    zone_id = request.form.get("zone_id", type=parse_id)
     try:
         month_bounds(month)
     except ValueError:
         flash("月份格式应为 2026-03", "danger")
         return redirect(url_for("reports.index"))
+    if not ExportForm().validate_on_submit():
+        abort(400)
     if zone_id and not can(current_user, "reports.read", zone_id):
         abort(404)
-    buffer = BytesIO()
-    export_ledger(current_user, month, buffer, zone_id=zone_id)
-    buffer.seek(0)
     zone = db.session.get(Zone, zone_id) if zone_id else None
-    name = f"{zone.name if zone else ('全市' if can(current_user, 'city.all_zones') else '本园区')}{month}招商项目台账.xlsx"
-    return send_file(buffer, as_attachment=True, download_name=download_name(name),
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    job = jobs.create_job(current_user, "ledger_export", {"month": month, "zone_id": zone_id},
+                          title=ledger_title(current_user, zone, month), zone_id=zone_id)
+    db.session.commit()
+    jobs.start(job)
+    return result_redirect(job)
 
 
 @bp.route("/zones/<int:zone_id>/settings", methods=["GET", "POST"])

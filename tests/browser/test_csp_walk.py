@@ -32,6 +32,7 @@ NOT_PAGES = {
     "auth.two_factor": "exists only between the password and the code (a demo user has no second factor)",
     "imports.preview": "walked after the upload of the import run",
     "imports.batch": "walked after the commit of the import run",
+    "jobs.download": "a file (a job's result)",
 }
 SCRIPT_WAIT_MS = 300
 WALKED: dict[str, dict[str, int]] = {}  # user → endpoint → HTTP status
@@ -76,11 +77,18 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
         with acting_as(db.session, user):
             contact = add_contact(user, enterprise, {"name": f"CSP巡检联系人{username}"})
             note = add_note(user, enterprise, f"CSP巡检备注{username}")
+        # A job of the user's, running: its page draws the progress bar and static/js/jobs.js polls it.
+        from crm.db import utcnow
+        from crm.jobs.models import Job
+
+        job = Job(kind="ledger_export", title=f"CSP巡检任务{username}", owner_id=user.id, state="running",
+                  params={}, done=3, total=10, stage="生成台账", started_at=utcnow(), heartbeat_at=utcnow())
+        db.session.add(job)
         db.session.commit()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
-            "contact_id": contact.id, "note_id": note.id,
+            "contact_id": contact.id, "note_id": note.id, "job_id": job.id,
         }
         with app.test_request_context():
             urls = []

@@ -24,6 +24,7 @@ from crm.pipeline.models import Project
 from crm.pipeline.service import change_stage, create_project
 from tests import factories as f
 from tests.chains_app.conftest import mapped_enterprise, segment
+from tests.exports import export
 
 CODE = "AL-FOIL-BATTERY"
 AMOUNT = Decimal("118000")
@@ -131,7 +132,7 @@ def test_the_pages_show_the_signed_project_on_the_segment(foil, login_as):
     assert re.findall(r'<td class="text-end">([^<]*)</td>', row)[-1] == "1"  # 签约/在建项目
     assert "暂无关联到本链环节的在谈项目" not in report
 
-    book = load_workbook(io.BytesIO(client.get("/chains/aluminium/gaps.xlsx").data))
+    book = load_workbook(io.BytesIO(export(client, "/chains/aluminium/gaps.xlsx").data))
     pipeline = {r[0]: r for r in book["在谈线索"].iter_rows(min_row=3, values_only=True)}
     assert pipeline[CODE][1] == "电池铝箔" and pipeline[CODE][-1] == 1
     ranked = {r[1]: r for r in book["缺口排序"].iter_rows(min_row=3, values_only=True)}

@@ -17,7 +17,7 @@ PG_URL = "postgresql+psycopg://lianzhao@db.invalid:5432/lianzhao"
 
 def production(**overrides):
     settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": PG_URL, "DEBUG": False, "ALLOW_SQLITE": False,
-                "TOTP_ENCRYPTION_KEYS": new_key()}
+                "TOTP_ENCRYPTION_KEYS": new_key(), "JOBS_QUEUE_URL": "redis://redis.invalid:6379/1"}
     settings.update(overrides)
     return create_app("production", settings)
 

@@ -106,7 +106,7 @@ class Targets:
         contact = add_contact(world.admin, world.enterprise, {"name": "联系人甲"})
         note = add_note(world.admin, world.enterprise, "备注甲")
         db.session.commit()
-        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch}
+        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job}
         made = {}
         for name, make in extra.items():
             try:
@@ -127,6 +127,18 @@ class Targets:
             "kind": "project", "record_id": world.project_b.id, "conflict_id": conflict,
             "token": uuid.uuid4().hex, **made,
         }
+
+    @staticmethod
+    def _job(world):
+        """A finished export of officer_a's, with its file (another person's job is 404 to them)."""
+        from crm.extensions import db
+        from crm.jobs.models import Job, JobFile
+
+        job = Job(kind="ledger_export", title="模糊测试任务", owner_id=world.officer_a.id, state="done", params={})
+        job.file = JobFile(filename="台账.xlsx", content_type="application/octet-stream", size=2, data=b"PK")
+        db.session.add(job)
+        db.session.flush()
+        return job.id
 
     @staticmethod
     def _funds_entry(world):

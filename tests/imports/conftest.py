@@ -37,7 +37,11 @@ def count(model, *conditions) -> int:
 
 
 @pytest.fixture
-def uploads(app, tmp_path, monkeypatch):
-    """Uploads kept between the import steps go to a temporary directory."""
-    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "imports"))
-    return tmp_path / "imports"
+def uploads(app):
+    """The tokens of the uploads waiting between the import steps (in the database, not on disk)."""
+    from crm.imports.models import ImportUpload
+
+    def tokens() -> list[str]:
+        return list(db.session.scalars(select(ImportUpload.token).order_by(ImportUpload.id)))
+
+    return tokens

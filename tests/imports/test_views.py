@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.imports.models import ImportBatch
+from crm.imports.models import ImportBatch, ImportUpload
+from crm.jobs.models import Job
 from crm.pipeline.models import Project
 from tests.imports.builders import xlsx
 from tests.imports.conftest import count
@@ -25,10 +25,10 @@ PROJECT_ROWS = [
 ]
 
 
-def upload(client, rows_or_data, filename="台账.xlsx", **form):
+def upload(client, rows_or_data, filename="台账.xlsx", follow_redirects=False, **form):
     data = rows_or_data if isinstance(rows_or_data, bytes) else xlsx(rows_or_data)
     return client.post("/imports/", data={"file": (io.BytesIO(data), filename), "kind": "projects", **form},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=follow_redirects)
 
 
 def token_of(response) -> str:
@@ -39,9 +39,10 @@ def token_of(response) -> str:
 def test_upload_preview_fix_mapping_commit_and_see_the_projects(world, login_as, uploads):
     client = login_as(world.officer_a)
     token = token_of(upload(client, PROJECT_ROWS))
-    assert sorted(p.name for p in uploads.iterdir()) == sorted([token, f"{token}.json"])
-    meta = json.loads((uploads / f"{token}.json").read_text())
-    assert (meta["uploader_id"], meta["zone_id"], meta["kind"]) == (world.officer_a.id, world.zone_a.id, "projects")
+    assert uploads() == [token]
+    stored = db.session.scalars(select(ImportUpload)).one()
+    assert (stored.uploader_id, stored.zone_id, stored.kind) == (world.officer_a.id, world.zone_a.id, "projects")
+    assert stored.plan is not None  # the dry run (a job) planned it once; every preview reads this
 
     page = client.get(f"/imports/{token}").get_data(as_text=True)
     assert "缺少必填列“项目名称”" in page
@@ -60,7 +61,9 @@ def test_upload_preview_fix_mapping_commit_and_see_the_projects(world, login_as,
     response = client.post(f"/imports/{token}/commit")
     batch = db.session.scalars(select(ImportBatch)).one()
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/batches/{batch.id}")
-    assert list(uploads.iterdir()) == []  # the upload is gone once imported
+    assert uploads() == []  # the upload is gone once imported
+    job = db.session.scalars(select(Job).where(Job.kind == "import_commit")).one()
+    assert (job.state, job.owner_id, job.result_ref["args"]) == ("done", world.officer_a.id, {"batch_id": batch.id})
     receipt = client.get(f"/imports/batches/{batch.id}").get_data(as_text=True)
     assert "页面导入项目一" in receipt and "撤销本批次" not in receipt  # only the admin reverts
     listing = client.get("/projects/").get_data(as_text=True)
@@ -99,15 +102,15 @@ def test_committing_a_file_with_problems_writes_nothing(world, login_as, uploads
 ])
 def test_a_refused_upload_says_why_and_keeps_nothing(world, login_as, uploads, data, filename, message):
     client = login_as(world.officer_a)
-    response = upload(client, data, filename)
+    response = upload(client, data, filename, follow_redirects=True)
     assert response.status_code == 200 and message in response.get_data(as_text=True)
-    assert not uploads.exists() or list(uploads.iterdir()) == []
+    assert uploads() == []
 
 
 def test_size_and_row_limits_come_from_settings(world, login_as, uploads, app, monkeypatch):
     client = login_as(world.officer_a)
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 2)
-    assert "超过 2 行的上限" in upload(client, PROJECT_ROWS).get_data(as_text=True)
+    assert "超过 2 行的上限" in upload(client, PROJECT_ROWS, follow_redirects=True).get_data(as_text=True)
     monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 100)
     assert "文件太大" in upload(client, PROJECT_ROWS).get_data(as_text=True)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
@@ -121,19 +124,17 @@ def test_an_upload_is_the_uploaders_alone_and_expires(world, login_as, uploads, 
     assert other.post(f"/imports/{token}/commit").status_code == 404
     assert other.get("/imports/../../config.py").status_code == 404
     mine = login_as(world.officer_a)
-    meta_path = uploads / f"{token}.json"
-    meta = json.loads(meta_path.read_text())
-    meta["created_at"] = (datetime.now(UTC) - timedelta(days=2)).isoformat()
-    meta_path.write_text(json.dumps(meta))
+    stored = db.session.scalars(select(ImportUpload).where(ImportUpload.token == token)).one()
+    stored.created_at = datetime.now(UTC) - timedelta(days=2)
+    db.session.commit()
     assert mine.get(f"/imports/{token}").status_code == 404
-    assert list(uploads.iterdir()) == []
 
 
 def test_discard_removes_the_upload(world, login_as, uploads):
     client = login_as(world.officer_a)
     token = token_of(upload(client, PROJECT_ROWS))
     assert client.post(f"/imports/{token}/discard").status_code == 302
-    assert list(uploads.iterdir()) == []
+    assert uploads() == []
 
 
 @pytest.mark.parametrize("role, expected", [("officer_a", 200), ("chief_a", 200), ("admin", 200), ("viewer_a", 403)])

@@ -9,6 +9,7 @@ from crm.extensions import db
 from crm.ledger import service as ledger
 from crm.ledger.export import export_ledger
 from tests import factories as f
+from tests.exports import export
 from tests.ledger.conftest import sign
 
 TODAY = date.today()
@@ -89,14 +90,17 @@ def test_summary_shows_rates_against_target(ledger_world):
 
 
 def test_ledger_download_by_role(ledger_world, login_as):
-    url = f"/reports/ledger.xlsx?month={MONTH}"
-    response = login_as(ledger_world.chief_a).get(url)
+    url = "/reports/ledger.xlsx"  # a job (crm/jobs): the POST queues it, the answer leads to its download
+    response = export(login_as(ledger_world.chief_a), url, month=MONTH)
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
-    assert login_as(ledger_world.viewer_a).get(url).status_code == 200
-    assert login_as(ledger_world.officer_a).get(url).status_code == 403
-    assert login_as(ledger_world.chief_a).get(f"{url}&zone_id={ledger_world.zone_b.id}").status_code == 404
-    bad = login_as(ledger_world.chief_a).get("/reports/ledger.xlsx?month=2026-13")
-    assert bad.status_code == 302
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert load_workbook(io.BytesIO(response.data)).sheetnames[0] == "汇总"
+    assert export(login_as(ledger_world.viewer_a), url, month=MONTH).status_code == 200
+    assert export(login_as(ledger_world.officer_a), url, month=MONTH).status_code == 403
+    assert export(login_as(ledger_world.chief_a), url, month=MONTH, zone_id=ledger_world.zone_b.id).status_code == 404
+    bad = export(login_as(ledger_world.chief_a), url, month="2026-13")
+    assert bad.status_code == 302 and bad.headers["Location"].endswith("/reports/")
+    assert login_as(ledger_world.chief_a).get(f"{url}?month={MONTH}").status_code == 405  # GET starts nothing
 
 
 def test_cli_export(ledger_world, app, tmp_path):

@@ -185,7 +185,7 @@ class Targets:
     @cached_property
     def uploads(self) -> dict:
         """An upload per signed-in role ("own": the caller's own) and officer_b's ("other")."""
-        from crm.imports.views import _save_upload
+        from crm.imports.uploads import save_upload
         from tests.imports.builders import xlsx
 
         plain = xlsx([["项目名称", "企业名称", "阶段"], ["矩阵导入项目", "矩阵导入企业有限公司", "线索"]])
@@ -195,14 +195,32 @@ class Targets:
         users = {"officer_a": self.world.officer_a, "chief_a": self.world.chief_a,
                  "viewer_a": self.world.viewer_a, "admin": self.world.admin, "other": self.world.officer_b}
         tokens = {}
-        with self.app.test_request_context():
-            for who, user in users.items():
-                zone = self.world.zone_b if who == "other" else self.world.zone_a
-                tokens[who] = _save_upload(with_owner if who == "admin" else plain, {
-                    "uploader_id": user.id, "zone_id": zone.id, "kind": "projects", "filename": "矩阵台账.xlsx",
-                    "local": False, "mapping": None, "created_at": _now_iso(),
-                })
+        for who, user in users.items():
+            zone = self.world.zone_b if who == "other" else self.world.zone_a
+            tokens[who] = save_upload(user, zone, "projects", "矩阵台账.xlsx",
+                                      with_owner if who == "admin" else plain, local=False).token
+        db.session.commit()
         return tokens
+
+    # --- jobs: each person's own (a finished export with its file), and officer_b's ("other") --------
+    @cached_property
+    def jobs(self) -> dict:
+        from crm.jobs.models import Job, JobFile
+
+        users = {"officer_a": self.world.officer_a, "chief_a": self.world.chief_a,
+                 "viewer_a": self.world.viewer_a, "admin": self.world.admin, "other": self.world.officer_b}
+        made = {}
+        for who, user in users.items():
+            job = Job(kind="ledger_export", title="矩阵台账任务", owner_id=user.id, state="done", params={},
+                      stage="完成")
+            job.file = JobFile(filename="矩阵台账.xlsx", content_type="application/octet-stream", size=2, data=b"PK")
+            db.session.add(job)
+            made[who] = job
+        db.session.commit()
+        return {who: job.id for who, job in made.items()}
+
+    def job(self, role: str, own: str) -> int:
+        return self.jobs["other" if own == "other" else role if role in self.jobs else "officer_a"]
 
     def token(self, role: str, own: str) -> str:
         if own == "other":
@@ -248,6 +266,8 @@ class Targets:
             values["seg"] = self.segments[0].code
         if "{token}" in template:
             values["token"] = self.token(role, own)
+        if "{job}" in template:
+            values["job"] = self.job(role, own)
         return template.format(chain=CHAIN, month=MONTH, **values)
 
 
@@ -320,6 +340,8 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         from io import BytesIO
 
         return {"file": (BytesIO(small_ledger()), "台账.xlsx"), "kind": "enterprises", "zone_id": zone.id}
+    if endpoint == "reports.ledger_xlsx":
+        return {"month": MONTH, "zone_id": zone.id}
     if endpoint == "imports.save_mapping":
         return {"col_0": "name", "col_1": "enterprise_name", "col_2": "stage"}
     if endpoint == "projects.new":

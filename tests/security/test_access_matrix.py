@@ -86,7 +86,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "chains.graph": ("/chains/{chain}/graph.json?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.panel": ("/chains/{chain}/segments/{seg}/panel.json?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
     "chains.gaps": ("/chains/{chain}/gaps?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
-    "chains.gaps_xlsx": ("/chains/{chain}/gaps.xlsx?zone_id={zone}", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "chains.gaps_xlsx": ("/chains/{chain}/gaps.xlsx?zone_id={zone}", {"POST": zoned(SIGNED_IN_POST, (L, 404, 404, 404, M))}),
     # The library is city-wide, but the mappings of a firm local to another zone are that zone's: the page
     # opens, and a save answers the form again with the policy's refusal (crm.permissions.refusal).
     "chains.mapping_page": ("/chains/mapping/{enterprise}", {"GET": zoned(WRITE_GET, WRITE_GET),
@@ -128,6 +128,13 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "imports.discard": ("/imports/{token}/discard", {"POST": zoned(WRITE_POST, (L, 404, 404, 403, 404))}),
     "imports.batch": ("/imports/batches/{batch}", {"GET": zoned(WRITE_GET, WRITE_GET_OTHER)}),
     "imports.revert": ("/imports/batches/{batch}/revert", {"POST": zoned(ADMIN_POST, ADMIN_POST)}),
+    # --- 我的任务: a job is its owner's ("own": the caller's job); the admin sees everyone's ------
+    "jobs.index": ("/jobs/", {"GET": any_(ANY_READ)}),
+    "jobs.detail": ("/jobs/{job}", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "jobs.progress": ("/jobs/{job}.json", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "jobs.download": ("/jobs/{job}/download", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "jobs.cancel": ("/jobs/{job}/cancel", {"POST": zoned(SIGNED_IN_POST, (L, 404, 404, 404, M))}),
+    "jobs.retry": ("/jobs/{job}/retry", {"POST": zoned(SIGNED_IN_POST, (L, 404, 404, 404, M))}),
     # --- projects ------------------------------------------------------------------------------
     "projects.index": ("/projects/", {"GET": any_(ANY_READ)}),
     "projects.board": ("/projects/board", {"GET": any_(ANY_READ)}),
@@ -146,8 +153,9 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "projects.add_increase": ("/projects/{project}/increase", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     # --- reports: chiefs, leaders (viewer) and the admin; zone settings for chiefs ---------------
     "reports.index": ("/reports/", {"GET": any_((L, 403, 200, 200, 200))}),
-    "reports.ledger_xlsx": ("/reports/ledger.xlsx?month={month}&zone_id={zone}",
-                            {"GET": zoned((L, 403, 200, 200, 200), (L, 403, 404, 404, 200))}),
+    # A job (crm/jobs): the POST queues the ledger and answers with the way to its download.
+    "reports.ledger_xlsx": ("/reports/ledger.xlsx",
+                            {"POST": zoned((L, 403, M, M, M), (L, 403, 404, 404, M))}),
     "reports.zone_settings": ("/reports/zones/{zone}/settings",
                               {"GET": zoned((L, 403, 200, 403, 200), (L, 403, 404, 403, 200)),
                                "POST": zoned((L, 403, M, 403, M), (L, 403, 404, 403, M))}),

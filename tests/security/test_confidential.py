@@ -27,6 +27,7 @@ from crm.permissions import MASKED_NAME
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN
+from tests.exports import fetch
 
 TODAY = date.today()
 MONTH = TODAY.strftime("%Y-%m")
@@ -142,7 +143,7 @@ def test_a_masked_reader_never_sees_the_project(role, secret, client, login_as, 
     login_as(secret.user(role))
     leaks = []
     for path, _ in pages(secret, role):
-        response = client.get(path)
+        response = fetch(client, path)
         assert response.status_code == 200, f"{role} GET {path}: {response.status_code}"
         text = page_text(response)
         for hidden in SECRETS:
@@ -161,7 +162,7 @@ def test_a_masked_reader_never_sees_the_project(role, secret, client, login_as, 
 def test_the_owner_the_zones_chief_and_the_admin_see_it_in_full(role, secret, client, login_as, pytestconfig):
     login_as(secret.user(role))
     for path, expected in pages(secret, role):
-        response = client.get(path)
+        response = fetch(client, path)
         assert response.status_code == 200, f"{role} GET {path}: {response.status_code}"
         text = page_text(response)
         for shown in expected:
@@ -204,7 +205,7 @@ def test_counts_and_sums_include_it_for_every_reader(secret, client, login_as):
 
 
 def _ledger(client) -> dict[str, list[tuple]]:
-    response = client.get(f"/reports/ledger.xlsx?month={MONTH}")
+    response = fetch(client, f"/reports/ledger.xlsx?month={MONTH}")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
     return {sheet.title: [tuple(c.value for c in row) for row in sheet.iter_rows()] for sheet in book}

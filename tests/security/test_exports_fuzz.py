@@ -28,6 +28,7 @@ from crm.extensions import db
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN
+from tests.exports import fetch
 
 TODAY = date.today()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
@@ -198,10 +199,10 @@ def test_ledger_and_gap_exports_of_hostile_records_open_and_hold_no_formula(expo
         try:
             _make_records(ids, values["enterprise"], values["project"], values["summary"], values["next_step"])
             exports = {
-                "ledger (chief_a)": clients["chief_a"].get(f"/reports/ledger.xlsx?month={month}"),
-                "ledger (admin)": clients["admin"].get(f"/reports/ledger.xlsx?month={month}"),
-                "gaps.xlsx (admin)": clients["admin"].get(f"/chains/{CHAIN}/gaps.xlsx"),
-                "gaps.xlsx (chief_a)": clients["chief_a"].get(f"/chains/{CHAIN}/gaps.xlsx"),
+                "ledger (chief_a)": fetch(clients["chief_a"], f"/reports/ledger.xlsx?month={month}"),
+                "ledger (admin)": fetch(clients["admin"], f"/reports/ledger.xlsx?month={month}"),
+                "gaps.xlsx (admin)": fetch(clients["admin"], f"/chains/{CHAIN}/gaps.xlsx"),
+                "gaps.xlsx (chief_a)": fetch(clients["chief_a"], f"/chains/{CHAIN}/gaps.xlsx"),
             }
             for where, response in exports.items():
                 assert response.status_code == 200, f"{where}: HTTP {response.status_code}"
@@ -234,7 +235,7 @@ def test_a_noncharacter_in_a_stored_name_does_not_break_the_ledger(character, wo
     """U+FFFE/U+FFFF are valid UTF-8: a form or a CSV import stores them. The ledger must still open."""
     project = f.make_project(world.officer_a, world.enterprise, name=f"粘贴来的项目{character}名称")
     db.session.commit()
-    response = login_as(world.chief_a).get(f"/reports/ledger.xlsx?month={TODAY:%Y-%m}")
+    response = fetch(login_as(world.chief_a), f"/reports/ledger.xlsx?month={TODAY:%Y-%m}")
     assert response.status_code == 200
     texts = check_workbook(response.data, "ledger")
     assert any("粘贴来的项目" in text for text in texts) and project.id

@@ -36,6 +36,7 @@ from crm.extensions import db
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN
+from tests.exports import fetch
 
 EXAMPLES = 25
 TODAY = date.today()
@@ -44,9 +45,12 @@ NAME_TEXT = st.text(alphabet="甲乙丙丁项目<>&\"' ", max_size=6)
 
 
 def _json_rules() -> list[str]:
-    """Every GET rule answering JSON (``*.json``): autocomplete and data endpoints, present and future."""
+    """Every GET rule answering JSON (``*.json``): autocomplete and data endpoints, present and future.
+    A job's progress (``/jobs/<id>.json``) is its owner's, not a zone's: the ledger each user exports here
+    runs as such a job (tests/exports.py), and tests/jobs proves another person's job answers 404."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    return sorted(r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule.endswith(".json"))
+    return sorted(r.rule for r in app.url_map.iter_rules()
+                  if "GET" in r.methods and r.rule.endswith(".json") and not r.rule.startswith("/jobs/"))
 
 
 JSON_RULES = _json_rules()
@@ -272,7 +276,7 @@ def check(app, built: Built, segment_codes: list[str]) -> None:
         masked_names = {c.name for c in masked}
         own_projects = [name for z in visible for name in built.projects.get(z, []) if name not in masked_names]
         for path, echoed in pages_for(user, built, segment_codes):
-            response = client.get(path)
+            response = fetch(client, path)
             STATS["requests"] += 1
             assert response.status_code == 200, f"{user.username} ({user.role}) GET {path}: {response.status_code}"
             text = page_text(response)
