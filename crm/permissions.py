@@ -49,7 +49,7 @@ def scope(stmt: Select, model, user, *, include_deleted: bool = False) -> Select
         zones = visible_zone_ids(user)
         if zones is not None:
             stmt = stmt.where(model.zone_id.in_(zones))
-    if getattr(model, "__owner_scoped__", False) and user.role != "admin":
+    if getattr(model, "__owner_scoped__", False) and not can(user, "jobs.see_all"):
         stmt = stmt.where(model.owner_id == user.id)  # a person's own work (jobs): theirs and the admin's
     return stmt
 
@@ -402,6 +402,7 @@ RULES = {
     "ruling.decide": _admin_only("裁定首报首谈"),
     "ruling.reopen": _admin_only("重启被裁定终止的项目"),
     "trash.restore": _admin_only("从回收站恢复记录"),
+    "jobs.see_all": _admin_only("查看所有人的任务"),  # 我的任务 and a job's page: one's own otherwise
     "admin.manage": _admin_only("管理用户、园区和产业链"),
 }
 

@@ -1410,8 +1410,8 @@ def _write_staged(writer: _BulkWriter, actor, plan: ImportPlan, table: Table, zo
                             changes=writer.recorder.as_json())
         db.session.add(batch)
         db.session.flush()
-    if progress:
-        progress(len(plan.actions), len(plan.actions), "写入完成")
+    if writer.progress:  # the writes are done; the job then commits (a cancel still can stop it here)
+        writer.progress(len(plan.actions), len(plan.actions), "写入完成")
     return batch
 
 
