@@ -137,3 +137,25 @@ def include_for_dialect(dialect_name: str):
         return condition is None or condition.dialect in (None, dialect_name)
 
     return include_object
+
+
+def keep_summary(name: str, touched, refresh) -> None:
+    """Keep a summary current in the flush that changes its facts: after each flush, ``touched(session)``
+    names the records whose summary is stale (collected while the flush's changes are still visible),
+    and ``refresh(session, ids)`` recomputes them once the flush has written (``after_flush_postexec``)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    pending = f"{name}_pending"
+
+    @event.listens_for(Session, "after_flush")
+    def _collect(session, flush_context) -> None:
+        ids = touched(session)
+        if ids:
+            session.info.setdefault(pending, set()).update(ids)
+
+    @event.listens_for(Session, "after_flush_postexec")
+    def _refresh(session, flush_context) -> None:
+        ids = session.info.pop(pending, None)
+        if ids:
+            refresh(session, ids)

@@ -328,27 +328,22 @@ def _library_writer(actor) -> Refusal | None:
     return None if _role(actor) in WRITER_ROLES else Refusal("只读账号不能修改企业库")
 
 
-def _edit_enterprise(actor, enterprise, **context) -> Refusal | None:
-    """Basic facts: a target (no zone) or a firm local to one of the actor's zones; another zone's
-    local firm is read-only to it."""
-    if _role(actor) == "admin":
+def _local_firms_own(what: str, field: str):
+    """A part of a firm that a target's every writer may change, and a local firm's only its zone (and
+    the admin): another zone's local firm is read-only to it."""
+    def rule(actor, enterprise, **context) -> Refusal | None:
+        if _role(actor) == "admin":
+            return None
+        if refused := _library_writer(actor):
+            return refused
+        if enterprise is not ANY and _local_elsewhere(actor, enterprise):
+            return Refusal(f"该企业是其他园区的在园企业，其{what}只能由所在园区或市投促中心修改", field)
         return None
-    if refused := _library_writer(actor):
-        return refused
-    if enterprise is not ANY and _local_elsewhere(actor, enterprise):
-        return Refusal("该企业是其他园区的在园企业，其企业信息只能由所在园区或市投促中心修改", "zone_id")
-    return None
+    return rule
 
 
-def _map_enterprise(actor, enterprise, **context) -> Refusal | None:
-    """Segment mappings and 链主 marks of a local firm belong to its zone (and the admin)."""
-    if _role(actor) == "admin":
-        return None
-    if refused := _library_writer(actor):
-        return refused
-    if enterprise is not ANY and _local_elsewhere(actor, enterprise):
-        return Refusal("该企业是其他园区的在园企业，其产业链环节和链主标记只能由所在园区或市投促中心修改", "segment_ids")
-    return None
+_edit_enterprise = _local_firms_own("企业信息", "zone_id")  # its basic facts
+_map_enterprise = _local_firms_own("产业链环节和链主标记", "segment_ids")  # segment mappings, 链主 marks
 
 
 def _rehome_enterprise(actor, enterprise, *, to_zone_id=None, **context) -> Refusal | None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, cast, delete, event, func, inspect, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, Integer, String, bindparam, cast, delete, func, inspect, insert, select
 
+from crm.db import keep_summary
 from crm.library.models import Enterprise, EnterpriseSearchGram
 from crm.library.names import search_grams
 
 _SOURCES = ("name", "aliases")
-_PENDING = "search_grams_pending_enterprises"
 _CHUNK = 2000
 
 
@@ -71,15 +70,4 @@ def _touched(session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session, flush_context) -> None:
-    touched = _touched(session)
-    if touched:
-        session.info.setdefault(_PENDING, set()).update(touched)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _refresh(session, flush_context) -> None:
-    touched = session.info.pop(_PENDING, None)
-    if touched:
-        refresh_search_grams(session.connection(), touched)
+keep_summary("search_grams", _touched, lambda session, ids: refresh_search_grams(session.connection(), ids))

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, func, inspect, select, update
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy import func, inspect, select, update
+from sqlalchemy.orm import attributes
 from sqlalchemy.orm.util import identity_key
 
+from crm.db import keep_summary
 from crm.pipeline.models import Project
 from crm.visits.models import Visit
 
 _TRACKED = ("project_id", "visit_date", "deleted_at")
-_PENDING = "last_visit_pending_projects"
 _CHUNK = 500
 
 
@@ -87,18 +87,6 @@ def _touched_projects(session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session, flush_context) -> None:
-    touched = _touched_projects(session)
-    if touched:
-        session.info.setdefault(_PENDING, set()).update(touched)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _refresh(session, flush_context) -> None:
-    touched = session.info.pop(_PENDING, None)
-    if touched:
-        refresh_in_session(session, touched)
 
 
 def refresh_in_session(session, project_ids) -> None:
@@ -114,3 +102,6 @@ def refresh_in_session(session, project_ids) -> None:
                                   .where(Project.__table__.c.id.in_(wanted)))
         for project_id, value in rows:
             attributes.set_committed_value(loaded[project_id], "last_visit_at", value)
+
+
+keep_summary("last_visit", _touched_projects, refresh_in_session)
