@@ -243,7 +243,7 @@ def floor_export(conn, zones: list[int], month: str, out, today: date) -> int:
         totals = [0.0] * len(columns)
         stmt, used = statement(sql)
         row_index = 3
-        for row in conn.execution_options(yield_per=500).execute(stmt, used):
+        for row in conn.execute(stmt, used, execution_options={"yield_per": 500}):  # this query only
             for index, kind, fmt in kinds:
                 value = row[index]
                 if value is None:

@@ -33,12 +33,15 @@ def test_every_floor_runs_on_this_database(world, page):
 
 
 def test_ledger_floor_writes_every_sheet_on_this_database(world):
-    """openpyxl refuses time-zone-aware cells, which PostgreSQL's timestamptz columns return."""
+    """XlsxWriter refuses time-zone-aware cells, which PostgreSQL's timestamptz columns return."""
+    from openpyxl import load_workbook
+
     month = date.today().strftime("%Y-%m")
     out = io.BytesIO()
-    rows = floor_export(db.session.connection(), [world.zone_a.id], month, out)
+    rows = floor_export(db.session.connection(), [world.zone_a.id], month, out, date.today())
     assert rows >= 1  # project_a, in talks since today: the 在谈项目 sheet
-    assert out.getvalue()[:2] == b"PK"
+    book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    assert "在谈项目" in book.sheetnames and len(book.sheetnames) == 6
 
 
 @pytest.mark.no_db
