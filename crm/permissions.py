@@ -1,4 +1,8 @@
-"""Zone scoping, in one place: every service selects projects, visits and funds through ``scope``.
+"""Who may read and who may change what, in one place.
+
+Reading: every service selects projects, visits and funds through ``scope``. Changing: the policy at
+the end of this module (``refusal`` / ``can`` / ``require``), which every service, view, template, CLI
+command and import asks.
 
 The enterprise library is city-wide; everything a zone negotiates (projects, visits, funds, and the
 audit trail of those) is visible only to the zones a user is bound to, or to the city admin.
@@ -192,10 +196,6 @@ class SystemActor:
     zone_ids: tuple = ()
     zones: tuple = ()
     is_authenticated: bool = True
-
-    @property
-    def is_admin(self) -> bool:
-        return True
 
 
 SYSTEM = SystemActor()
