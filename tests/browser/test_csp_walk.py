@@ -147,8 +147,7 @@ def _import_run(page, browser_log, tmp_path, username: str, statuses: dict) -> N
 
 
 @pytest.mark.parametrize("username", ["admin", "chief1", "officer1"])
-def test_every_page_runs_under_the_csp(username, page, browser_log, live_server, tmp_path, monkeypatch):
-    monkeypatch.setitem(live_server.app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "uploads"))
+def test_every_page_runs_under_the_csp(username, page, browser_log, live_server, tmp_path):
     sign_in(page, username)
     _check(page, browser_log, "/login")
     statuses: dict[str, int] = {"auth.login": 200}

@@ -19,8 +19,7 @@ ROWS = [
 ]
 
 
-def test_upload_see_errors_fix_the_mapping_commit_see_the_projects(page, live_server, tmp_path, monkeypatch):
-    monkeypatch.setitem(live_server.app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "uploads"))
+def test_upload_see_errors_fix_the_mapping_commit_see_the_projects(page, live_server, tmp_path):
     ledger = tmp_path / "三月项目台账.xlsx"
     ledger.write_bytes(xlsx(ROWS, merges=("A1:F1",)))
     sign_in(page, "officer1")

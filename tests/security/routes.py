@@ -28,10 +28,9 @@ MONTH = TODAY.strftime("%Y-%m")
 class Targets:
     """Ids for path arguments and form bodies, per ownership ("own": zone A, "other": zone B)."""
 
-    def __init__(self, app, world, upload_dir):
+    def __init__(self, app, world):
         self.app = app
         self.world = world
-        self.upload_dir = upload_dir
 
     # --- records of both zones --------------------------------------------------------------
     def zone(self, own: str):

@@ -214,9 +214,8 @@ def test_every_route_has_a_row(pytestconfig):
 
 
 @pytest.fixture
-def targets(app, world, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "imports"))
-    return Targets(app, world, tmp_path / "imports")
+def targets(app, world):
+    return Targets(app, world)
 
 
 def _answer(response) -> object:
