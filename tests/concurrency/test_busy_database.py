@@ -12,16 +12,15 @@ for, and the save or sign-in goes through.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from tests.concurrency import workers
+from tests.concurrency.databases import backends, scratch_database
 
 pytestmark = pytest.mark.no_db
 
@@ -32,34 +31,12 @@ LONG_WAIT_MS = 8000  # the lock clears well within it
 BRIEF_LOCK_SECONDS = 0.8
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return None
-    parts = make_url(url)
-    return parts.set(database=f"{parts.database}_busy").render_as_string(hide_password=False)
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
+BACKENDS = backends("busy")
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
 def database(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('busy') / 'busy.db'}"
-        return
-    url = _postgres_url()
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from scratch_database(request.param, tmp_path_factory, "busy")
 
 
 def _app(database, wait_ms):

@@ -12,57 +12,27 @@ a form submitted twice at once makes one record.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from tests.concurrency import workers
+from tests.concurrency.databases import backends, scratch_database
 
 pytestmark = pytest.mark.no_db
 
 WORKERS = 4
 PASSWORD = "correct-horse-42"
-PG_DATABASE = "test_concurrency"
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return None
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
-def _admin_engine(url: str):
-    from sqlalchemy.engine import make_url
-
-    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-# SQLite always; PostgreSQL in the run that names one (.ci/run's second pass), so no test skips.
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
+BACKENDS = backends("concurrency")
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
 def database(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('concurrency') / 'concurrency.db'}"
-        return
-    url = _postgres_url()
-    admin = _admin_engine(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        admin.dispose()
+    yield from scratch_database(request.param, tmp_path_factory, "concurrency")
 
 
 @pytest.fixture(scope="module")

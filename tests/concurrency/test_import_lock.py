@@ -18,10 +18,10 @@ import queue
 import time
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from tests.concurrency import workers
+from tests.concurrency.databases import backends, scratch_database
 
 pytestmark = pytest.mark.no_db
 
@@ -32,34 +32,12 @@ LOCK_WAIT_SECONDS = 10.0  # the production default (SQLITE_BUSY_TIMEOUT_MS): a w
 NO_WAIT_SECONDS = 3.0  # a save's own time, on a loaded 2-core machine: longer is waiting for something
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return None
-    parts = make_url(url)
-    return parts.set(database=f"{parts.database}_importlock").render_as_string(hide_password=False)
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
+BACKENDS = backends("importlock")
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
 def database(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('importlock') / 'importlock.db'}"
-        return
-    url = _postgres_url()
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from scratch_database(request.param, tmp_path_factory, "importlock")
 
 
 @pytest.fixture(scope="module")
