@@ -162,12 +162,18 @@ def funds_rate(row) -> float | None:
     return figures.funds_rate(row.funds_to_end, row.contract_investment, row.increases_to_end)
 
 
-NEGOTIATION_COLUMNS = (
+# Who and what a project row is, at the head of the 在谈项目 and 签约项目 sheets.
+PROJECT_SHEET_HEAD = (
     Column("园区", attrgetter("zone_name")),
     Column("项目名称", attrgetter("name")),
     Column("企业名称", attrgetter("enterprise_name")),
     Column("统一社会信用代码", attrgetter("uscc"), width=20),
     Column("阶段", attrgetter("stage"), width=6),
+)
+
+
+NEGOTIATION_COLUMNS = (
+    *PROJECT_SHEET_HEAD,
     Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
     Column(header("land_area"), attrgetter("land_area"), MONEY_FORMAT, total=True, width=10),
     Column("来源", attrgetter("source"), width=10),
@@ -178,11 +184,7 @@ NEGOTIATION_COLUMNS = (
 
 
 SIGNED_SHEET_COLUMNS = (
-    Column("园区", attrgetter("zone_name")),
-    Column("项目名称", attrgetter("name")),
-    Column("企业名称", attrgetter("enterprise_name")),
-    Column("统一社会信用代码", attrgetter("uscc"), width=20),
-    Column("阶段", attrgetter("stage"), width=6),
+    *PROJECT_SHEET_HEAD,
     Column("签约日期", attrgetter("signed_date"), DATE_FORMAT, width=12),
     Column(header("planned_investment"), attrgetter("planned_investment"), MONEY_FORMAT, total=True, width=14),
     Column(header("contract_investment"), attrgetter("contract_investment"), MONEY_FORMAT, total=True, width=16),
