@@ -28,8 +28,8 @@ from crm.library.names import normalize_name, pinyin_keys
 DEMO_PASSWORD = "Lianzhao-demo-2026"
 CITY = ("安徽省", "江州市")
 ZONES = (
-    ("江州经济技术开发区", "国家级", ["aluminium", "nev"]),
-    ("江州高新技术产业开发区", "省级", ["photovoltaic", "lithium", "pharma"]),
+    ("江州经济技术开发区", "国家级", ["aluminium", "nev", "carbon", "mining"]),
+    ("江州高新技术产业开发区", "省级", ["photovoltaic", "lithium", "pharma", "electronics"]),
     ("青岚绿色食品产业园", "市级", ["food"]),
 )
 USERS = (

@@ -10,7 +10,7 @@ from chains.definitions import TIERS, load_all
 from chains.model import build_graph, layout
 from chains.suggest import suggest_segments
 
-CHAIN_CODES = ["aluminium", "food", "lithium", "nev", "pharma", "photovoltaic"]
+CHAIN_CODES = ["aluminium", "carbon", "electronics", "food", "lithium", "mining", "nev", "pharma", "photovoltaic"]
 PREFIXES = {
     "aluminium": "AL",
     "photovoltaic": "PV",
@@ -18,6 +18,9 @@ PREFIXES = {
     "nev": "NEV",
     "food": "FD",
     "pharma": "PH",
+    "carbon": "CB",
+    "mining": "MM",
+    "electronics": "EI",
 }
 
 
@@ -36,7 +39,7 @@ def own_graph(chains, code):
     return graph.subgraph(n for n in graph if not graph.nodes[n]["external"])
 
 
-def test_all_six_chains_load(chains):
+def test_all_nine_chains_load(chains):
     assert [c.code for c in chains] == CHAIN_CODES
     for chain in chains:
         assert chain.prefix == PREFIXES[chain.code]
@@ -79,6 +82,23 @@ def test_segments_are_valid(segments):
         ("LB-PACK", "LB-STORAGE-INTEGRATION"),  # 动力电池 PACK → 储能
         ("AL-FOIL-PACKAGING", "FD-PACKAGING"),  # 铝箔 → 食品包装
         ("AL-SHEET", "FD-PACKAGING"),  # 铝板带 (罐料) → 食品包装
+        ("CB-COAL-TAR", "AL-PITCH"),  # 煤焦油 → 煤沥青
+        ("AL-PITCH", "CB-NEEDLE-COKE"),  # 煤沥青 → 针状焦
+        ("CB-NEEDLE-COKE", "LB-ANODE"),  # 针状焦 → 人造石墨负极
+        ("AL-PETCOKE", "CB-NEEDLE-COKE"),  # 石油焦 → 油系针状焦
+        ("AL-PITCH", "AL-ANODE"),  # 煤沥青 → 预焙阳极
+        ("AL-PETCOKE", "AL-ANODE"),  # 煅后石油焦 → 预焙阳极
+        ("CB-HYDROGEN", "NEV-FUEL-CELL"),  # 焦炉煤气制氢 → 燃料电池汽车
+        ("CB-SIC", "NEV-POWER-SEMI"),  # 碳化硅衬底 → 功率器件
+        ("NEV-POWER-SEMI", "PV-INVERTER"),  # 碳化硅 / IGBT → 光伏逆变器
+        ("NEV-POWER-SEMI", "LB-PCS"),  # → 储能变流器
+        ("AL-PROFILE-INDUSTRIAL", "MM-BELT-CONVEYOR"),  # 铝型材 → 矿机
+        ("AL-DIE-CASTING", "MM-EX-ELECTRIC"),  # 铝铸件 → 矿机（防爆壳体）
+        ("CB-STEEL", "MM-SPECIAL-STEEL"),  # 特种钢 → 矿机
+        ("AL-DIE-CASTING", "EI-STRUCTURAL"),  # 铝压铸 → 电子结构件
+        ("EI-PASSIVE", "PV-INVERTER"),  # 电子元器件 → 光伏逆变器
+        ("EI-AUTOMOTIVE", "NEV-COCKPIT"),  # 汽车电子 → 新能源汽车
+        ("MM-PREPARATION", "CB-WASHING"),  # 洗选设备 → 洗选煤
     ],
 )
 def test_cross_chain_links_exist(chains, link):
@@ -90,6 +110,13 @@ def test_aluminium_covers_recycling_and_smelting_auxiliaries(chains):
     expected = ["再生铝熔炼", "废铝回收", "预焙阳极", "煅后石油焦", "阴极炭块", "氟化铝/冰晶石"]
     expected += ["电力供应", "陶铝新材料"]
     assert set(expected) <= names
+
+
+def test_carbon_mining_and_electronics_cover_what_the_zone_plans_name(chains):
+    names = {c.code: {seg.name for seg in c.segments} for c in chains}
+    assert {"煤焦油加工", "针状焦", "碳纤维", "石墨烯", "碳化硅衬底", "焦炉煤气制氢", "精细化工与功能助剂"} <= names["carbon"]
+    assert {"采煤机", "液压支架", "刮板输送机", "掘进机", "智能矿山系统", "液压元件"} <= names["mining"]
+    assert {"芯片设计", "晶圆制造", "封装测试", "被动元件", "印制电路板", "显示面板", "汽车电子"} <= names["electronics"]
 
 
 def test_pharma_covers_cxo_tcm_and_devices(segments):
