@@ -93,24 +93,33 @@ def layout(graph: nx.DiGraph) -> dict[Hashable, tuple[float, float]]:
     """
     if graph.number_of_nodes() == 0:
         return {}
-    depth = _supply_depth(graph)
-    tier_column = {node: _tier_column(graph, node) for node in graph}
-
-    # Columns: the (tier column, depth) pairs in use, in order, numbered consecutively.
-    slots = sorted({(tier_column[n], depth[n]) for n in graph})
-    column_of_slot = {slot: index for index, slot in enumerate(slots)}
+    column = columns_of(graph)
+    slots = max(column.values()) + 1
     columns: dict[int, list] = defaultdict(list)
     for node in graph:
-        columns[column_of_slot[(tier_column[node], depth[node])]].append(node)
+        columns[column[node]].append(node)
 
-    width = len(slots) - 1
+    width = slots - 1
     positions: dict[Hashable, tuple[float, float]] = {}
-    for index in range(len(slots)):
+    for index in range(slots):
         x = index / width if width else 0.5
         ordered = sorted(columns[index], key=lambda n: (_supplier_height(graph, n, positions), str(n)))
         for rank, node in enumerate(ordered):
             positions[node] = (x, (rank + 0.5) / len(ordered))
     return positions
+
+
+def columns_of(graph: nx.DiGraph) -> dict[Hashable, int]:
+    """Each node's column, 0 on the left: the (tier, supply depth) pairs in use, numbered in order.
+
+    Shared by ``layout`` and ``chains.layout.layered_layout``, so both draw the same columns and
+    differ only in the order within a column.
+    """
+    depth = _supply_depth(graph)
+    tier_column = {node: _tier_column(graph, node) for node in graph}
+    slots = sorted({(tier_column[n], depth[n]) for n in graph})
+    column_of_slot = {slot: index for index, slot in enumerate(slots)}
+    return {node: column_of_slot[(tier_column[node], depth[node])] for node in graph}
 
 
 def _tier_column(graph: nx.DiGraph, node: Hashable) -> int:

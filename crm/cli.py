@@ -132,6 +132,17 @@ def chains_load(directory: str | None) -> None:
     _load_chains(directory)
 
 
+@chains_group.command("layout-report")
+def chains_layout_report() -> None:
+    """Crossing arrows per chain map: the simple layout (before) against the layered one (after)."""
+    from chains.definitions import load_all
+    from chains.layout import layout_report
+
+    click.echo(f"{'chain':<14}{'segments':>9}{'links':>7}{'before':>8}{'after':>7}")
+    for row in layout_report(load_all()):
+        click.echo(f"{row['chain']:<14}{row['nodes']:>9}{row['edges']:>7}{row['before']:>8}{row['after']:>7}")
+
+
 def _load_chains(directory: str | None = None) -> None:
     from chains.definitions import DEFAULT_DATA_DIR, DefinitionError, load_all
     from crm.catalog.service import sync_chains

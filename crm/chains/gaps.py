@@ -30,7 +30,8 @@ from sqlalchemy.orm import aliased
 
 from chains.analysis import STAGE_WEIGHTS, GapRecord, analyse_gaps, choke_points, summarise
 from chains.definitions import TIERS
-from chains.model import graph_from_rows, layout
+from chains.layout import ROW_PX, Layered, layered_layout
+from chains.model import graph_from_rows
 from crm.db import utcnow
 from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
@@ -289,7 +290,7 @@ class ChainReport:
     zone_ids: list[int] | None
     zones: list[Zone]
     graph: nx.DiGraph
-    positions: dict[str, tuple[float, float]]
+    layout: Layered  # chains.layout: positions in [0, 1]², rows of the tallest column
     presence: dict[str, dict]
     pipeline: Pipeline
     records: list[GapRecord]
@@ -303,6 +304,10 @@ class ChainReport:
     def data_date(self) -> dict[str, datetime | None]:
         """When the numbers were computed, and when an enterprise's segment mapping last changed."""
         return {"generated_at": self.generated_at, "mappings_updated_at": self.mappings_updated_at}
+
+    @property
+    def positions(self) -> dict[str, tuple[float, float]]:
+        return self.layout.positions
 
     @property
     def is_city(self) -> bool:
@@ -361,7 +366,7 @@ def analyse_chain(
         zone_ids=zone_ids,
         zones=zones,
         graph=graph,
-        positions=layout(graph),
+        layout=layered_layout(graph),
         presence=presence,
         pipeline=pipeline,
         records=records,
@@ -614,6 +619,7 @@ def map_data(report: ChainReport) -> dict:
     own = report.own_codes()
     max_output = max((report.presence.get(c, {}).get("output", 0.0) for c in own), default=0.0)
     records = report.record_by_code
+    height = report.layout.height_px
     nodes = []
     for code in report.graph:
         attrs = report.graph.nodes[code]
@@ -626,8 +632,10 @@ def map_data(report: ChainReport) -> dict:
             "code": code, "name": attrs["name"], "tier": attrs["tier"], "value_add": attrs["value_add"],
             "chain": attrs["chain"], "chain_name": report.graph.graph["chain_names"].get(attrs["chain"], ""),
             "external": external,
-            # Layout in [0, 1]² scaled to a 1000 × 600 canvas; ECharts fits it to the chart.
-            "x": round(x * 1000, 2), "y": round(y * 600, 2),
+            # Layout in [0, 1]²: x on a 1000-wide canvas (the page stretches it to the chart's
+            # width), y in pixels, one label height (ROW_PX) per row, so labels never overlap.
+            "x": round(x * 1000, 2), "y": round(y * height, 2),
+            "suppliers": sorted(report.graph.predecessors(code)), "buyers": sorted(report.graph.successors(code)),
             "status": record.status if record else ("present" if present else "missing"),
             "status_label": STATUS_LABELS[record.status] if record else ("有" if present else "无"),
             "action": record.action if record else None,
@@ -646,6 +654,7 @@ def map_data(report: ChainReport) -> dict:
     return {
         "chain": report.chain, "scope": report.scope_label, "zone_id": report.zone_id, "city": report.is_city,
         "tiers": list(TIERS), "kpis": report.kpis, "nodes": nodes, "edges": edges,
+        "height": height, "rows": report.layout.rows, "row_px": ROW_PX, "columns": report.layout.columns,
         "generated_at": report.generated_at.isoformat(),
         "mappings_updated_at": report.mappings_updated_at.isoformat() if report.mappings_updated_at else None,
     }

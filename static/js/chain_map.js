@@ -1,6 +1,9 @@
-// The chain map (产业链图): an ECharts graph laid out on the server (networkx, left to right by
-// tier), drawn as 全景图 (every segment, by tier) or 现状图 (强/弱/缺, sized by local output,
-// 链主 marked). Clicking a segment opens its panel; 导出PNG saves the chart.
+// The chain map (产业链图): an ECharts graph laid out on the server (chains/layout.py: columns
+// left to right by tier, the order within a column chosen to cross as few arrows as possible, one
+// label height per row), drawn as 全景图 (every segment, by tier) or 现状图 (强/弱/缺, sized by
+// local output, 链主 marked). Clicking a segment, or choosing it under 聚焦环节 (or ?focus=CODE),
+// focuses it: its suppliers and buyers stay bright, the rest fades, and its panel opens.
+// 导出PNG saves the chart.
 //
 // No inline script or style anywhere (CSP): data comes from data-* attributes and JSON, and every
 // text from the server is put into the page with textContent, never innerHTML. Tooltips are drawn
@@ -26,7 +29,11 @@
 
   var panel = document.getElementById("segment-panel");
   var message = document.querySelector("[data-map-message]");
-  var state = { mode: "panorama", data: null, selected: null, request: 0 };
+  var focusSelect = document.querySelector("[data-map-focus]");
+  var focusSummary = document.querySelector("[data-map-focus-summary]");
+  var MARGIN = { left: 50, right: 90, top: 70, bottom: 40, header: 45 };
+  var COLUMN_PX = 92; // narrowest column: a label of up to two lines of ~7 characters
+  var state = { mode: "panorama", data: null, selected: null, request: 0, byCode: {} };
   var chart = echarts.init(root, null, { renderer: "canvas" });
 
   // --- small DOM helpers (text only) -------------------------------------------------------
@@ -83,12 +90,13 @@
     }
     var selected = node.code === state.selected;
     var leader = state.mode === "status" && node.leader;
+    var faded = state.selected && !inFocus(node.code);
     return {
       color: style.color,
       borderColor: selected ? "#000000" : leader ? "#d4a106" : style.borderColor,
       borderType: selected ? "solid" : style.borderType,
       borderWidth: selected ? 3 : leader ? 3 : 1.5,
-      opacity: node.external ? 0.85 : 1,
+      opacity: faded ? 0.18 : node.external ? 0.85 : 1,
     };
   }
 
@@ -117,6 +125,79 @@
     return lines.join("\n");
   }
 
+  // --- focus: the selected segment with its suppliers and buyers ----------------------------
+
+  function inFocus(code) {
+    var focus = state.byCode[state.selected];
+    if (!focus) return true;
+    return code === focus.code || focus.suppliers.indexOf(code) >= 0 || focus.buyers.indexOf(code) >= 0;
+  }
+
+  function edgeStyle(edge) {
+    var style = edge.external ? { type: "dashed", color: "#ced4da" } : {};
+    if (!state.selected) return style;
+    if (edge.target === state.selected) return { color: "#0d6efd", width: 2.6, opacity: 1, type: style.type };
+    if (edge.source === state.selected) return { color: "#d63384", width: 2.6, opacity: 1, type: style.type };
+    return { color: style.color, type: style.type, opacity: 0.08 };
+  }
+
+  function names(codes) {
+    return codes.map(function (code) { return state.byCode[code] ? state.byCode[code].name : code; }).join("、") || "无";
+  }
+
+  function showFocus() {
+    var focus = state.byCode[state.selected];
+    root.dataset.focus = focus ? focus.code : "";
+    if (focusSelect) focusSelect.value = focus ? focus.code : "";
+    if (!focusSummary) return;
+    focusSummary.classList.toggle("d-none", !focus);
+    if (!focus) { focusSummary.replaceChildren(); return; }
+    var title = el("strong", null, "聚焦：" + focus.name);
+    var suppliers = el("span", "focus-suppliers", "供应方（蓝色箭头）：" + names(focus.suppliers));
+    suppliers.setAttribute("data-testid", "focus-suppliers");
+    var buyers = el("span", "focus-buyers", "采购方（红色箭头）：" + names(focus.buyers));
+    buyers.setAttribute("data-testid", "focus-buyers");
+    var clear = el("button", "btn btn-link btn-sm p-0 ms-2", "取消聚焦");
+    clear.type = "button";
+    clear.addEventListener("click", function () { setFocus(null); });
+    focusSummary.replaceChildren(title, document.createTextNode(" · "), suppliers,
+                                 document.createTextNode(" · "), buyers, clear);
+  }
+
+  function setFocus(code, openDetails) {
+    state.selected = code && state.byCode[code] ? code : null;
+    showFocus();
+    render();
+    if (state.selected && openDetails !== false) openPanel(state.selected);
+  }
+
+  // The server lays x out on a 1000-wide canvas and y in pixels (one label height per row);
+  // stretching x to the chart's own width keeps ECharts at scale 1, so rows stay label-high.
+  // A chain with many columns gets a wider chart than its card (the card scrolls sideways), so
+  // neighbouring columns' labels never overlap either.
+  function columnPitch() {
+    var columns = Math.max((state.data && state.data.columns) || 1, 2) - 1;
+    return innerWidth() / columns;
+  }
+
+  function innerWidth() {
+    var columns = Math.max((state.data && state.data.columns) || 1, 2) - 1;
+    var available = (root.parentElement ? root.parentElement.clientWidth : root.clientWidth) - MARGIN.left - MARGIN.right;
+    return Math.max(available, columns * COLUMN_PX, 300);
+  }
+
+  function fitSize() {
+    var height = Math.max((state.data.height || 0) + MARGIN.header + MARGIN.top + MARGIN.bottom, 420);
+    var width = innerWidth() + MARGIN.left + MARGIN.right;
+    var available = root.parentElement ? root.parentElement.clientWidth : width;
+    var cssWidth = width > available + 1 ? width + "px" : "";
+    if (root.clientHeight !== height || root.style.width !== cssWidth) {
+      root.style.height = height + "px";
+      root.style.width = cssWidth;
+      chart.resize();
+    }
+  }
+
   function tierHeaders(nodes) {
     // A label above each tier's columns; these pseudo-nodes are not segments (ids start "__").
     var ranges = {};
@@ -129,8 +210,8 @@
     return (state.data.tiers || []).filter(function (tier) { return ranges[tier]; }).map(function (tier) {
       return {
         name: "__tier_" + tier,
-        x: (ranges[tier].min + ranges[tier].max) / 2,
-        y: -45,
+        x: (ranges[tier].min + ranges[tier].max) / 2 * innerWidth() / 1000,
+        y: -MARGIN.header,
         symbol: "rect",
         symbolSize: 1,
         itemStyle: { color: "rgba(0,0,0,0)", borderWidth: 0 },
@@ -148,11 +229,12 @@
     var items = data.nodes.map(function (node) {
       return {
         name: node.code,
-        x: node.x,
+        x: node.x * innerWidth() / 1000,
         y: node.y,
         value: node.priority,
         symbolSize: symbolSize(node),
         itemStyle: itemStyle(node),
+        label: state.selected && !inFocus(node.code) ? { color: "#ced4da" } : undefined,
         labelText: labelOf(node),
         tooltipText: tooltipText(node),
       };
@@ -161,7 +243,7 @@
       return {
         source: edge.source,
         target: edge.target,
-        lineStyle: edge.external ? { type: "dashed", color: "#ced4da" } : {},
+        lineStyle: edgeStyle(edge),
       };
     });
     return {
@@ -185,10 +267,10 @@
         type: "graph",
         layout: "none",
         roam: true,
-        left: 50,
-        right: 90,
-        top: 70,
-        bottom: 40,
+        left: MARGIN.left,
+        right: MARGIN.right,
+        top: MARGIN.top,
+        bottom: MARGIN.bottom,
         data: items,
         links: links,
         edgeSymbol: ["none", "arrow"],
@@ -200,6 +282,9 @@
           distance: 3,
           fontSize: 11,
           color: "#212529",
+          width: Math.max(columnPitch() - 8, 40),
+          overflow: "break",
+          lineHeight: 13,
           formatter: function (params) { return params.data.labelText; },
         },
         emphasis: { focus: "adjacency", lineStyle: { width: 2.5, color: "#495057" } },
@@ -208,7 +293,9 @@
   }
 
   function render() {
-    if (state.data) chart.setOption(option(), true);
+    if (!state.data) return;
+    fitSize();
+    chart.setOption(option(), true);
   }
 
   function load() {
@@ -219,8 +306,15 @@
       })
       .then(function (data) {
         state.data = data;
+        state.byCode = {};
+        data.nodes.forEach(function (node) { state.byCode[node.code] = node; });
         showMessage(data.nodes.length ? "" : "该产业链还没有环节。");
-        render();
+        var asked = new URLSearchParams(window.location.search).get("focus");
+        if (asked && state.byCode[asked]) {
+          setFocus(asked);
+        } else {
+          render();
+        }
       })
       .catch(function () { showMessage("产业链图加载失败，请刷新页面重试。"); });
   }
@@ -258,15 +352,17 @@
     });
   }
 
-  window.addEventListener("resize", function () { chart.resize(); });
+  window.addEventListener("resize", function () { chart.resize(); render(); });
+
+  if (focusSelect) {
+    focusSelect.addEventListener("change", function () { setFocus(focusSelect.value || null); });
+  }
 
   // --- the segment panel ------------------------------------------------------------------
 
   chart.on("click", function (params) {
     if (params.dataType !== "node" || !params.data || params.data.isHeader) return;
-    state.selected = params.data.name;
-    render();
-    openPanel(params.data.name);
+    setFocus(params.data.name);
   });
 
   function openPanel(code) {

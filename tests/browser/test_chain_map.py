@@ -84,3 +84,63 @@ def test_admin_switches_the_map_to_the_whole_city(page):
     page.wait_for_url("**zone_id=*")
     assert "江州经济技术开发区" in page.get_by_test_id("map-scope").inner_text()
     assert _wait_for_chart(page) >= 32
+
+
+_FOCUS_STATE = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById("chain-map"));
+  const data = chart.getOption().series[0].data.filter((d) => !d.isHeader);
+  const opacity = {};
+  data.forEach((d) => { opacity[d.name] = d.itemStyle.opacity; });
+  return {focus: document.getElementById("chain-map").dataset.focus, opacity: opacity};
+}"""
+_LABELS_APART = """() => {
+  // Every pair of segments in one column is at least one row (a label's height) apart on screen.
+  const chart = echarts.getInstanceByDom(document.getElementById("chain-map"));
+  const points = chart.getOption().series[0].data.filter((d) => !d.isHeader)
+    .map((d) => chart.convertToPixel({seriesIndex: 0}, [d.x, d.y]));
+  let closest = Infinity;
+  points.forEach((a, i) => points.slice(i + 1).forEach((b) => {
+    if (Math.abs(a[0] - b[0]) < 1) closest = Math.min(closest, Math.abs(a[1] - b[1]));
+  }));
+  return closest;
+}"""
+
+
+def test_choosing_a_segment_focuses_its_suppliers_and_buyers(page):
+    sign_in(page, "chief1")
+    page.goto("/chains/aluminium")
+    _wait_for_chart(page)
+    assert page.evaluate(_LABELS_APART) >= 50  # rows are one label height (54 px) apart
+
+    page.get_by_label("聚焦环节").select_option("AL-ALUMINA")
+    summary = page.get_by_test_id("focus-summary")
+    summary.wait_for()
+    assert "氧化铝" in summary.inner_text()
+    suppliers = page.get_by_test_id("focus-suppliers").inner_text()
+    buyers = page.get_by_test_id("focus-buyers").inner_text()
+    assert "铝土矿" in suppliers and "烧碱" in suppliers
+    assert "电解铝" in buyers and "氟化铝/冰晶石" in buyers
+    state = page.evaluate(_FOCUS_STATE)
+    assert state["focus"] == "AL-ALUMINA"
+    # The segment, its suppliers and its buyers stay bright; a segment two steps away fades.
+    assert state["opacity"]["AL-ALUMINA"] == state["opacity"]["AL-BAUXITE"] == state["opacity"]["AL-PRIMARY"] == 1
+    assert state["opacity"]["AL-BILLET"] < 0.5
+    page.get_by_test_id("panel-title").wait_for()
+    assert "氧化铝" in page.get_by_test_id("panel-title").inner_text()  # its panel opens too
+    screenshot(page, "chain-map-focus")
+
+    page.get_by_role("button", name="取消聚焦").click()
+    state = page.evaluate(_FOCUS_STATE)
+    assert state["focus"] == "" and state["opacity"]["AL-BILLET"] == 1
+
+
+def test_a_link_can_open_the_map_focused(page):
+    sign_in(page, "chief1")
+    page.goto("/chains/carbon?focus=CB-NEEDLE-COKE")
+    _wait_for_chart(page)
+    for _ in range(50):
+        if page.evaluate(_FOCUS_STATE)["focus"] == "CB-NEEDLE-COKE":
+            break
+        page.wait_for_timeout(100)
+    assert "负极材料" in page.get_by_test_id("focus-buyers").inner_text()  # 针状焦 → 人造石墨负极
+    assert "煤沥青" in page.get_by_test_id("focus-suppliers").inner_text()

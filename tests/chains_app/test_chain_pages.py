@@ -103,7 +103,17 @@ def test_graph_json_has_the_layout_status_and_sizes(map_world, login_as):
     up = max(n["x"] for n in nodes.values() if n["tier"] == "上游" and not n["external"])
     down = min(n["x"] for n in nodes.values() if n["tier"] == "下游" and not n["external"])
     assert up < down
-    assert all(0 <= n["x"] <= 1000 and 0 <= n["y"] <= 600 for n in nodes.values())
+    assert all(0 <= n["x"] <= 1000 and 0 <= n["y"] <= data["height"] for n in nodes.values())
+    # Labels never overlap: within a column, segments sit at least one label height apart.
+    columns = {}
+    for n in nodes.values():
+        columns.setdefault(n["x"], []).append(n["y"])
+    for ys in columns.values():
+        ys.sort()
+        assert all(b - a >= data["row_px"] - 0.01 for a, b in zip(ys, ys[1:]))
+    assert data["height"] == data["rows"] * data["row_px"]
+    # Focus: each node lists its suppliers and buyers.
+    assert "AL-BAUXITE" in nodes["AL-ALUMINA"]["suppliers"] and "AL-PRIMARY" in nodes["AL-ALUMINA"]["buyers"]
     assert {"source": "AL-BAUXITE", "target": "AL-ALUMINA", "external": False} in data["edges"]
     city = login_as(map_world.admin).get("/chains/aluminium/graph.json").get_json()
     assert city["city"] is True and city["scope"] == "全市"
