@@ -553,6 +553,38 @@ def active_projects(user, segment_code: str, zone_ids: list[int] | None, limit: 
     return list(db.session.scalars(stmt.order_by(Project.updated_at.desc(), Project.id.desc()).limit(limit)).unique())
 
 
+def projects_for_segments(user, segment_codes, zone_ids: list[int] | None, limit: int = 5) -> dict[str, list[Project]]:
+    """The latest ``limit`` projects still being worked on (线索 … 开工) per segment, scoped to ``user``.
+
+    Two queries for any number of segments: a window function ranks and cuts per segment in the
+    database, then the projects themselves (zone, enterprise and owner joined). The caller masks
+    a 保密项目 the user may not read in full, as the panel does.
+    """
+    codes = sorted(set(segment_codes))
+    if not codes:
+        return {}
+    rank = func.row_number().over(
+        partition_by=Segment.code, order_by=(Project.updated_at.desc(), Project.id.desc())).label("rank")
+    ranked = _projects_of(
+        select(Project.id.label("project_id"), Segment.code.label("code"), rank)
+        .select_from(project_segments)
+        .join(Project, project_segments.c.project_id == Project.id)
+        .join(Segment, project_segments.c.segment_id == Segment.id)
+        .where(Segment.code.in_(codes), Project.stage.in_(ACTIVE_PROJECT_STAGES)),
+        user, zone_ids,
+    ).subquery()
+    rows = db.session.execute(
+        select(ranked.c.code, Project)
+        .join(ranked, ranked.c.project_id == Project.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.code, ranked.c.rank)
+    ).tuples().all()
+    found: dict[str, list[Project]] = {code: [] for code in codes}
+    for code, project in rows:
+        found[code].append(project)
+    return found
+
+
 # --- the panel and serialisation --------------------------------------------------------
 
 

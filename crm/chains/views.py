@@ -21,6 +21,7 @@ from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
 from crm.permissions import MASKED_NAME, allowed, can, sees_in_full, visible_zone_ids
 from crm.forms import DeleteForm
+from chains import explain
 from crm.chains import gaps as analysis
 from crm.library import segments as mapping
 from crm.catalog import service as chain_service
@@ -111,6 +112,15 @@ def panel(code, seg):
     return jsonify(_panel_json(result))
 
 
+def _project_row(project) -> dict:
+    """A project as the map panel and the gap report list it. A 保密项目 the user sees masked: its
+    stage and zone, named "保密项目", no firm, no link."""
+    if sees_in_full(current_user, project):
+        return {"name": project.name, "stage": project.stage, "zone": project.zone.name,
+                "enterprise": project.enterprise.name, "url": url_for("projects.detail", project_id=project.id)}
+    return {"name": MASKED_NAME, "stage": project.stage, "zone": project.zone.name, "enterprise": "", "url": None}
+
+
 def _panel_json(panel: analysis.SegmentPanel) -> dict:
     report, node = panel.report, panel.node
     segment_id = report.graph.graph["segment_ids"].get(panel.code)
@@ -136,13 +146,7 @@ def _panel_json(panel: analysis.SegmentPanel) -> dict:
              "url": url_for("enterprises.detail", enterprise_id=t.enterprise_id)}
             for t in panel.targets
         ],
-        # A 保密项目 the user sees masked: its stage and zone, named "保密项目", no firm, no link.
-        "projects": [
-            {"name": p.name, "stage": p.stage, "zone": p.zone.name, "enterprise": p.enterprise.name,
-             "url": url_for("projects.detail", project_id=p.id)} if sees_in_full(current_user, p) else
-            {"name": MASKED_NAME, "stage": p.stage, "zone": p.zone.name, "enterprise": "", "url": None}
-            for p in panel.projects
-        ],
+        "projects": [_project_row(p) for p in panel.projects],
         "zones": panel.holders,
         "library_url": url_for("enterprises.index", segment_id=segment_id) if segment_id else None,
         "edit_url": url_for("chains.edit_segment", segment_id=segment_id)
@@ -154,9 +158,13 @@ def _panel_json(panel: analysis.SegmentPanel) -> dict:
 def gaps(code):
     report = _analyse(code, _zone_arg())
     targets = analysis.report_targets(current_user, report)
+    codes = [r.code for r in report.gaps]
+    projects = {code: [_project_row(p) for p in items]
+                for code, items in analysis.projects_for_segments(current_user, codes, report.zone_ids).items()}
     query = _zone_query(report)
     return render_template(
         "chains/gaps.html", report=report, targets=targets, data=analysis.report_dict(report),
+        projects=projects, explain=explain,
         zone_options=_zone_options(current_user), query=query, stages=ACTIVE_LEAD_STAGES,
         status_labels=analysis.STATUS_LABELS, term_labels=analysis.TERM_LABELS,
     )

@@ -164,3 +164,29 @@ def test_templates_carry_no_inline_script_style_or_handlers(path):
 def test_templates_exist():
     assert {p.name for p in TEMPLATES} >= {"index.html", "map.html", "gaps.html", "mapping.html",
                                             "segment_form.html", "chain_edit.html"}
+
+
+def test_gap_report_speaks_plainly_and_shows_targets_and_projects_beside_each_gap(map_world, login_as):
+    from chains.explain import ACTION_PLAIN, TERM_PLAIN
+    from crm.chains.gaps import TERM_LABELS
+    from tests.chains_app.conftest import project_on
+
+    assert {k: t.label for k, t in TERM_PLAIN.items()} == TERM_LABELS  # one set of names
+    # 煅后石油焦 (supplier) and 电解铝 (buyer) are local to 甲园区, 预焙阳极 between them is not: 补链.
+    mapped_enterprise(map_world.admin, "AL-PETCOKE", zone=map_world.zone_a, revenue=3000, above_scale=True)
+    mapped_enterprise(map_world.admin, "AL-ANODE", revenue=9000, above_scale=True, name="外地预焙阳极集团有限公司")
+    project_on(map_world.chief_a, "AL-ANODE", stage="洽谈", name="预焙阳极洽谈项目")
+    db.session.commit()
+    page = login_as(map_world.chief_a).get("/chains/aluminium/gaps").get_data(as_text=True)
+    group = re.search(r'<tbody class="gap-group" data-testid="gap-AL-ANODE">(.*?)</tbody>', page, re.S).group(1)
+    assert ACTION_PLAIN["补链"] in group and "上下游都有本地企业，中间缺这一环" in group
+    assert "本地还没有这一环的企业" in group
+    assert "外地预焙阳极集团有限公司" in group  # its candidate target, beside the gap
+    assert "预焙阳极洽谈项目" in group and "洽谈 1" in group  # and its pipeline
+    # Every term keeps its points; what each means is said in words, in one table.
+    assert all(label in page for label in TERM_LABELS.values())
+    assert 'data-testid="term-table"' in page and TERM_PLAIN["adj"].plain in page
+    # The method and its citations sit behind a fold; the plain text never says 割点.
+    fold = re.search(r'<details class="method-fold small" data-testid="method-fold">(.*?)</details>', page, re.S).group(1)
+    assert "Hidalgo" in fold and "割点" in fold and "immediate_dominators" in fold
+    assert "割点" not in page.replace(fold, "")
