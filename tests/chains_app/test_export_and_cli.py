@@ -94,3 +94,14 @@ def test_cli_refuses_unknown_chain_or_zone(world, app, args, message):
     result, output = _run(app, *args)
     assert result.exit_code != 0
     assert message in output
+
+
+def test_layout_report_prints_the_crossings_before_and_after_per_chain(app):
+    from tests.chains.test_layout import MEASURED
+
+    result = app.test_cli_runner().invoke(args=["chains", "layout-report"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert set(rows) == set(MEASURED)
+    for code, (before, after) in MEASURED.items():
+        assert rows[code][-2:] == [str(before), str(after)]
