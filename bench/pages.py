@@ -79,15 +79,20 @@ def floor_enterprise_pinyin(conn, ctx) -> None:
 
 
 def floor_board(conn, ctx) -> None:
+    from crm.pipeline.service import BOARD_LIMIT
+
     where = "deleted_at IS NULL AND stage IN :stages" + _zone_clause(ctx, "zone_id")
     params = _zp(ctx, stages=list(PIPELINE))
     run(conn, f"SELECT stage, count(*) FROM projects WHERE {where} GROUP BY stage", params, _exp(ctx, "stages"))
-    run(conn, f"""SELECT p.*, e.name AS enterprise, e.uscc, u.display_name, z.name AS zone
+    # What a card shows and its button needs (crm.pipeline.service.BOARD_CARD_COLUMNS), BOARD_LIMIT per stage.
+    run(conn, f"""SELECT p.id, p.name, p.stage, p.zone_id, p.owner_id, p.confidential, p.version,
+              p.stage_changed_at, u.display_name, z.name AS zone
         FROM (SELECT id, row_number() OVER (PARTITION BY stage ORDER BY stage_changed_at DESC, id DESC) AS rn
               FROM projects WHERE {where}) r
-        JOIN projects p ON p.id = r.id JOIN enterprises e ON e.id = p.enterprise_id
+        JOIN projects p ON p.id = r.id
         JOIN users u ON u.id = p.owner_id JOIN zones z ON z.id = p.zone_id
-        WHERE r.rn <= 50 ORDER BY p.stage_changed_at DESC, p.id DESC""", params, _exp(ctx, "stages"))
+        WHERE r.rn <= :limit ORDER BY p.stage_changed_at DESC, p.id DESC""",
+        {**params, "limit": BOARD_LIMIT}, _exp(ctx, "stages"))
 
 
 def floor_my_work(conn, ctx) -> None:

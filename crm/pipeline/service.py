@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import joinedload, load_only, raiseload
 
 from crm.db import utcnow
 from crm.extensions import db
@@ -13,6 +14,7 @@ from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Enterprise
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent
 from crm.accounts.models import User
+from crm.accounts.zones import Zone
 from crm.pipeline.lifecycle import DUE_COLUMNS, MILESTONE_COLUMNS, PIPELINE_STAGES
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES
 from crm.permissions import MASKED_NAME, can, in_full_condition, is_zone_staff, require, scope, writable_zone_ids
@@ -235,6 +237,15 @@ def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updat
 
 
 BOARD_LIMIT = 20
+# A card shows the name, zone and owner, and its advance button needs the stage, version and what the
+# policy reads; loading the whole project with its enterprise and owner rows cost more than the SQL.
+BOARD_CARD_COLUMNS = (
+    load_only(Project.id, Project.name, Project.stage, Project.zone_id, Project.owner_id, Project.confidential,
+              Project.version, Project.stage_changed_at),
+    joinedload(Project.zone).load_only(Zone.id, Zone.name),
+    joinedload(Project.owner).load_only(User.id, User.display_name).raiseload(User.zones),
+    raiseload(Project.enterprise),
+)
 
 
 def board(actor: User, filters: dict[str, Any]) -> list[dict]:
@@ -246,6 +257,7 @@ def board(actor: User, filters: dict[str, Any]) -> list[dict]:
     ).subquery()
     projects = db.session.scalars(
         select(Project)
+        .options(*BOARD_CARD_COLUMNS)
         .join(ranked, Project.id == ranked.c.id)
         .where(ranked.c.rank <= BOARD_LIMIT)
         .order_by(Project.stage_changed_at.desc(), Project.id.desc())
