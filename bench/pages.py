@@ -97,7 +97,10 @@ def floor_board(conn, ctx) -> None:
 
 def floor_my_work(conn, ctx) -> None:
     today = ctx["today"]
-    steps = ("SELECT v.*, e.name AS enterprise, p.name AS project FROM visits v "
+    # The columns the page loads (crm.dashboard.my_work.STEP_COLUMNS, crm.pipeline.service.named_only).
+    link = "p.id, p.name, p.stage, p.zone_id, p.owner_id, p.confidential, p.version"
+    steps = ("SELECT v.id, v.zone_id, v.enterprise_id, v.project_id, v.officer_id, v.next_step, v.next_step_due, "
+             f"v.next_step_done_at, v.version, e.name AS enterprise, {link} FROM visits v "
              "JOIN enterprises e ON e.id = v.enterprise_id LEFT JOIN projects p ON p.id = v.project_id "
              "WHERE v.deleted_at IS NULL AND v.officer_id = :u AND v.next_step != '' AND v.next_step_done_at IS NULL "
              "AND v.next_step_due IS NOT NULL" + _zone_clause(ctx, "v.zone_id"))
@@ -105,9 +108,8 @@ def floor_my_work(conn, ctx) -> None:
         _zp(ctx, u=ctx["user_id"], t=today), _exp(ctx))
     run(conn, steps + " AND v.next_step_due >= :t AND v.next_step_due <= :t2 ORDER BY v.next_step_due, v.id LIMIT 100",
         _zp(ctx, u=ctx["user_id"], t=today, t2=today + timedelta(days=14)), _exp(ctx))
-    run(conn, f"""SELECT p.*, e.name AS enterprise, z.stale_lead_days,
-        p.last_visit_at AS last_visit
-        FROM projects p JOIN zones z ON z.id = p.zone_id JOIN enterprises e ON e.id = p.enterprise_id
+    run(conn, f"""SELECT {link}, p.created_at, p.last_visit_at AS last_visit, z.stale_lead_days
+        FROM projects p JOIN zones z ON z.id = p.zone_id
         WHERE p.deleted_at IS NULL AND p.owner_id = :u AND p.stage IN :leads{_zone_clause(ctx, 'p.zone_id')}
         ORDER BY last_visit ASC NULLS FIRST, p.id""",
         _zp(ctx, u=ctx["user_id"], leads=list(LEADS)), _exp(ctx, "leads"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import Load, joinedload, raiseload
 
 from crm.extensions import db
+from crm.library.models import Enterprise
 from crm.pipeline.models import Project
+from crm.pipeline.service import named_only
 from crm.accounts.models import User
 from crm.visits.models import Visit
 from crm.accounts.zones import Zone
@@ -17,11 +20,21 @@ from crm.pipeline.first_report import RULING_NOTICE_DAYS, ruling_notices
 
 UPCOMING_DAYS = 14
 LIST_LIMIT = 100
+# A next step names its date, text, firm and project (masked when the reader may not see it in full).
+STEP_COLUMNS = (
+    Load(Visit).load_only(Visit.id, Visit.zone_id, Visit.enterprise_id, Visit.project_id, Visit.officer_id,
+                          Visit.next_step, Visit.next_step_due, Visit.next_step_done_at, Visit.version,
+                          raiseload=True),
+    joinedload(Visit.enterprise).load_only(Enterprise.id, Enterprise.name, raiseload=True),
+    *named_only(joinedload(Visit.project)),
+    joinedload(Visit.enterprise).raiseload("*"),
+    raiseload(Visit.officer),
+)
 
 
 def my_work(user: User, today: date | None = None) -> dict:
     today = today or date.today()
-    open_steps = scope(select(Visit), Visit, user).where(
+    open_steps = scope(select(Visit).options(*STEP_COLUMNS), Visit, user).where(
         Visit.officer_id == user.id, Visit.next_step != "", Visit.next_step_done_at.is_(None),
         Visit.next_step_due.is_not(None),
     )
@@ -48,6 +61,7 @@ def stale_leads(user: User, today: date) -> list[dict]:
     """My active leads with no visit in the zone's stale_lead_days (default 30), oldest contact first."""
     stmt = (
         scope(select(Project, Zone.stale_lead_days), Project, user)
+        .options(*named_only(Load(Project), Project.created_at, Project.last_visit_at))
         .join(Zone, Zone.id == Project.zone_id)
         .where(Project.owner_id == user.id, Project.stage.in_(ACTIVE_LEAD_STAGES), stale_condition(today))
         .order_by(Project.last_visit_at.asc().nulls_first(), Project.id)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import joinedload, load_only, raiseload
+from sqlalchemy.orm import Load, joinedload
 
 from crm.db import utcnow
 from crm.extensions import db
@@ -237,14 +237,23 @@ def project_list_query(actor: User, filters: dict[str, Any], sort: str = "-updat
 
 
 BOARD_LIMIT = 20
-# A card shows the name, zone and owner, and its advance button needs the stage, version and what the
-# policy reads; loading the whole project with its enterprise and owner rows cost more than the SQL.
+# What the project_link macro, the in_full test and the policy read of a project named on a list.
+LINK_COLUMNS = (Project.id, Project.name, Project.stage, Project.zone_id, Project.owner_id, Project.confidential,
+                Project.version)
+
+
+def named_only(load, *columns) -> tuple:
+    """Limit ``load`` (``Load(Project)`` or an eager load of a path to a project) to LINK_COLUMNS and
+    ``columns``, with no joined row of its own: a list that names a project needs no enterprise, owner or
+    zone row, and loading them (the owner's zones, its two-factor columns) cost more than the SQL."""
+    return load.load_only(*LINK_COLUMNS, *columns, raiseload=True), load.raiseload("*")
+
+
+# A board card also shows its zone and owner; its advance button reads the stage and version.
 BOARD_CARD_COLUMNS = (
-    load_only(Project.id, Project.name, Project.stage, Project.zone_id, Project.owner_id, Project.confidential,
-              Project.version, Project.stage_changed_at),
-    joinedload(Project.zone).load_only(Zone.id, Zone.name),
-    joinedload(Project.owner).load_only(User.id, User.display_name).raiseload(User.zones),
-    raiseload(Project.enterprise),
+    *named_only(Load(Project), Project.stage_changed_at),
+    joinedload(Project.zone).load_only(Zone.id, Zone.name, raiseload=True),
+    joinedload(Project.owner).load_only(User.id, User.display_name, raiseload=True).raiseload(User.zones),
 )
 
 
