@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm import fields
-from crm.imports import reading
+import crm.imports.reading as reading
 from crm.imports.reading import ValueProblem
 
 IDENTITY = {"uscc": ("统一社会信用代码", "信用代码", "社会信用代码"), "name": ("企业名称", "企业", "单位名称", "名称")}

@@ -42,18 +42,34 @@ def figures_of(enterprise_id: int, year: int, *, include_deleted: bool = False) 
 
 
 def _checked(data: dict) -> dict:
+    """The figures as stored: Decimal (employees a whole number), none negative, unknown keys ignored."""
     values = {}
     for key in FIGURE_COLUMNS:
         value = data.get(key)
-        if value is not None and Decimal(value) < 0:
+        if value is None or value == "":
+            values[key] = None
+            continue
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            raise ServiceError(f"{rules.FIGURE_LABELS[key]}应为数字", key) from None
+        if not number.is_finite():
+            raise ServiceError(f"{rules.FIGURE_LABELS[key]}应为数字", key)
+        if number < 0:
             raise ServiceError(f"{rules.FIGURE_LABELS[key]}不能为负数", key)
-        values[key] = value
+        if key == "employees":
+            if number != number.to_integral_value():
+                raise ServiceError("年均职工人数应为整数", key)
+            number = int(number)
+        values[key] = number
     return values
 
 
 def save_figures(actor, enterprise: Enterprise, year: int, data: dict) -> EfficiencyFigures:
     """Enter (or correct) a local firm's figures for ``year``, in its zone; a deleted row comes back."""
     require(actor, "efficiency.enter", enterprise)
+    if enterprise.zone_id is None:
+        raise ServiceError("只有在园企业才能填报亩均效益数据", "zone_id")
     check_year(year)
     values = _checked(data)
     row = figures_of(enterprise.id, year, include_deleted=True)
