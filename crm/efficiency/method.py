@@ -42,8 +42,9 @@ with the full method (it cannot be placed below the small-firm threshold) and sc
 land indicators.
 
 Classes: by share of the ranked firms (default A 25%, B 45%, C 25%, D 5%): the firm at rank i of n
-takes the first class whose cumulative share × n reaches i; firms with equal scores take the class
-of the best placed of them. Or by score thresholds (``{"by": "score", "thresholds": {"A": 90, "B": 70,
+takes the first class whose cumulative share × n, rounded half up to whole firms, reaches i (of 5
+firms: A the first, 1.25 → 1; B to 3.5 → 4; C to 4.75 → 5; D none, as 5% of 5 is a quarter of a
+firm); firms with equal scores take the class of the best placed of them. Or by score thresholds (``{"by": "score", "thresholds": {"A": 90, "B": 70,
 "C": 50}}``): the first class whose threshold the score reaches, else D.
 
 The default method (``DEFAULT_METHOD``) is 临海市 (浙江台州)'s published 工业企业亩均效益综合评价
@@ -250,7 +251,7 @@ def _classes_by_share(records: list[dict], shares: dict) -> None:
     bounds, total = [], Decimal(0)
     for klass in CLASSES:
         total += _number(shares[klass])
-        bounds.append((klass, total * n / 100))
+        bounds.append((klass, (total * n / 100).to_integral_value(ROUND_HALF_UP)))
     previous = None
     for rank, record in enumerate(records, 1):
         if previous is not None and previous["score"] == record["score"]:

@@ -35,7 +35,8 @@ FIVE = {
 def test_five_firms_by_hand():
     records = evaluate(FIVE)
     assert [(r["id"], r["score"], r["klass"]) for r in records] == [
-        (3, D("153.34"), "A"), (1, D("131.66"), "B"), (2, D("54.17"), "B"), (4, D("41.17"), "C"), (5, D("27.17"), "D")]
+        (3, D("153.34"), "A"), (1, D("131.66"), "B"), (2, D("54.17"), "B"), (4, D("41.17"), "B"), (5, D("27.17"), "C")]
+    # Of 5 firms: A ≤ round(1.25) = 1, B ≤ round(3.5) = 4, C ≤ round(4.75) = 5, D none.
     small, first = records[0], records[1]
     assert small["small"] and small["points"] == {"tax_per_mu": D("66.67"), "revenue_per_mu": D("26.67"),
                                                    "tax_per_power": D("60.00")}
@@ -66,8 +67,10 @@ def test_cap_thresholds_and_ties():
     m["classes"] = {"by": "score", "thresholds": {"A": 120, "B": 50, "C": 30}}
     assert [(r["id"], r["klass"]) for r in evaluate(FIVE, m)] == [(3, "A"), (1, "A"), (2, "B"), (4, "C"), (5, "D")]
     twins = {9: FIVE[2], 8: FIVE[2], 7: FIVE[5], 6: FIVE[5]}
-    # Equal scores: ties by id, and the tied firms share the better class (ranks 1–2 of 4: A ≤ 1, B ≤ 2.8).
-    assert [(r["id"], r["klass"]) for r in evaluate(twins)] == [(8, "A"), (9, "A"), (6, "C"), (7, "C")]
+    # Equal scores: ties by id, and the tied firms share the better class (of 4: A ≤ 1, B ≤ 3, C ≤ 4).
+    assert [(r["id"], r["klass"]) for r in evaluate(twins)] == [(8, "A"), (9, "A"), (6, "B"), (7, "B")]
+    ten = {n: {"land_mu": 10, "tax": n} for n in range(1, 11)}  # of 10: A 3 (2.5 → 3), B 7, C 10 (9.5 → 10)
+    assert "".join(r["klass"] for r in evaluate(ten)) == "AAABBBBCCC"
 
 
 def test_missing_land_and_zero_denominators():

@@ -51,8 +51,8 @@ def test_the_run_stores_the_hand_computed_results_and_a_rerun_replaces_them(worl
     made = _run(world)
     got = {r.enterprise_id: (r.rank, r.score, r.klass) for r in made}
     assert got == {five[3].id: (1, D("153.34"), "A"), five[1].id: (2, D("131.66"), "B"),
-                   five[2].id: (3, D("54.17"), "B"), five[4].id: (4, D("41.17"), "C"),
-                   five[5].id: (5, D("27.17"), "D")}
+                   five[2].id: (3, D("54.17"), "B"), five[4].id: (4, D("41.17"), "B"),
+                   five[5].id: (5, D("27.17"), "C")}
     missing = next(r for r in made if r.enterprise_id == five[4].id)
     assert missing.missing == ["energy_tce"] and missing.points["va_per_energy"] == "0.00"
     # Firm 5 improves; the rerun replaces the year's five rows (each replaced and each new one audited).
@@ -83,8 +83,7 @@ def test_who_may_enter_and_run(world, five):
 
 
 def test_ranking_page_shows_points_class_change_and_distributions(world, five, login_as, count_queries):
-    # Last year only firms 1 and 3 were evaluated: of two firms, rank 1 is B (25% of 2 is half a firm,
-    # so none is A) and rank 2 is D (past 95% of 2 = 1.9).
+    # Last year only firms 1 (first: A) and 3 (second: C, as B ends at round(1.4) = 1) were evaluated.
     with acting_as(db.session, world.officer_a):
         service.save_figures(world.officer_a, five[1], YEAR - 1, {**FIVE[1], "tax": 4000})
         service.save_figures(world.officer_a, five[3], YEAR - 1, {**FIVE[3], "tax": 1})
@@ -99,8 +98,8 @@ def test_ranking_page_shows_points_class_change_and_distributions(world, five, l
     assert "亩均测试3号有限公司" in page and "153.34" in page and "66.67" in page  # points per indicator
     rows = {m[0]: m[1] for m in re.findall(r'>(亩均测试\d号有限公司)</a>.*?<td>([^<]*(?:<span[^>]*>[^<]*</span>)?)</td>\s*<td class="small">',
                                           page, re.S)}
-    assert rows["亩均测试3号有限公司"] == "↑ 升 3 档（D）"  # D last year, A now
-    assert rows["亩均测试1号有限公司"] == "持平"  # B and B
+    assert rows["亩均测试3号有限公司"] == "↑ 升 2 档（C）"  # C last year, A now
+    assert rows["亩均测试1号有限公司"] == "↓ 降 1 档（A）"  # A last year, B now
     assert "上年未评" in rows["亩均测试2号有限公司"]
     assert "综合能耗" in page  # firm 4's missing figure is named
     assert "开展评价" not in page and "重新评价" not in page  # a viewer reads, does not run
@@ -110,7 +109,7 @@ def test_ranking_page_shows_points_class_change_and_distributions(world, five, l
     chains = service.by_chain(world.zone_a.id, YEAR)
     assert len(chains) == 1 and chains[0]["B"] == 1 and chains[0]["total"] == 1
     assert f"<td>{chains[0]['chain']}</td>" in page
-    assert service.ranking(world.zone_a.id, YEAR).by_class == {"A": 1, "B": 2, "C": 1, "D": 1}
+    assert service.ranking(world.zone_a.id, YEAR).by_class == {"A": 1, "B": 3, "C": 1, "D": 0}
 
 
 def test_pages_per_role(world, five, login_as):
@@ -165,7 +164,7 @@ def test_workbook_export(world, five, login_as):
                                             (3, "亩均测试2号有限公司"), (4, "亩均测试4号有限公司"),
                                             (5, "亩均测试5号有限公司")]
     header = [c.value for c in sheet[2]]
-    assert rows[0][header.index("总分")] == pytest.approx(153.34) and rows[3][header.index("分类")] == "C"
+    assert rows[0][header.index("总分")] == pytest.approx(153.34) and rows[4][header.index("分类")] == "C"
     assert rows[3][header.index("缺少数据")] == "综合能耗"
 
 
