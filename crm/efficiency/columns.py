@@ -22,6 +22,11 @@ HEADERS = {
     "employees": ("年均职工人数", "职工人数", "从业人员", "年平均职工人数"),
 }
 MAX_QUANTITY = Decimal(10) ** 12  # 吨, 千瓦时, 吨标煤: above any one firm
+# The largest figure accepted, by key (the form, the service and the import all bound by it).
+MAX_FIGURE = {"land_mu": fields.MAX_AREA, "tax": fields.MAX_ENTERPRISE_AMOUNT, "revenue": fields.MAX_ENTERPRISE_AMOUNT,
+              "value_added": fields.MAX_ENTERPRISE_AMOUNT, "rd": fields.MAX_ENTERPRISE_AMOUNT,
+              "energy_tce": MAX_QUANTITY, "electricity_kwh": MAX_QUANTITY, "emissions_t": MAX_QUANTITY,
+              "water_t": MAX_QUANTITY, "employees": Decimal(fields.MAX_COUNT)}
 
 
 def mapping(headers: list[str]) -> dict[int, str]:

@@ -1,25 +1,25 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_wtf.file import FileField
 from wtforms import DecimalField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from crm.efficiency import method as rules
+from crm.efficiency.columns import MAX_FIGURE
 from crm.efficiency.service import MAX_YEAR, MIN_YEAR
 from crm.forms import BaseForm, finite_number
 
 YEAR = [DataRequired(message="请填写年度"), NumberRange(min=MIN_YEAR, max=MAX_YEAR, message=f"年度应在 {MIN_YEAR} 至 {MAX_YEAR} 之间")]
-MAX_FIGURE = Decimal(10) ** 12
 
 
 def _figure(key):
     label = f"{rules.FIGURE_LABELS[key]}（{rules.FIGURE_UNITS[key]}）"
     if key == "employees":
-        return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=10**7, message="人数应在 0 至 1000 万之间")])
-    return DecimalField(label, places=3, validators=[Optional(), finite_number,
-                                                     NumberRange(min=0, max=MAX_FIGURE, message="不能为负数，也不能过大")])
+        return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=int(MAX_FIGURE[key]),
+                                                                       message="人数应在 0 至 1000 万之间")])
+    return DecimalField(label, places=3, validators=[
+        Optional(), finite_number,
+        NumberRange(min=0, max=MAX_FIGURE[key], message=f"不能为负数，也不能超过 {MAX_FIGURE[key]:,.0f} {rules.FIGURE_UNITS[key]}")])
 
 
 class FiguresForm(BaseForm):

@@ -160,8 +160,8 @@ def validate_method(method) -> list[str]:
             weight, benchmark = _number(item.get("weight")), _number(item.get("benchmark"))
             if weight is None or weight < 0 or weight > 1000:
                 problems.append(f"{where}“{label}”的权重应为 0 至 1000 的数")
-            if benchmark is None or benchmark <= 0 or benchmark > 10**9:
-                problems.append(f"{where}“{label}”的基准值应为大于 0 的数")
+            if benchmark is None or benchmark < Decimal("0.0001") or benchmark > 10**9:
+                problems.append(f"{where}“{label}”的基准值应为 0.0001 至 10 亿之间的数")
             if item.get("cap") is not None:
                 cap = _number(item.get("cap"))
                 if cap is None or cap < 0 or cap > 10000:

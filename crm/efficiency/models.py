@@ -30,7 +30,7 @@ class EfficiencyFigures(AuditedMixin, db.Model):
     value_added: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # 万元
     energy_tce: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # 吨标煤
     electricity_kwh: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # 千瓦时
-    emissions_t: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))  # 吨
+    emissions_t: Mapped[Decimal | None] = mapped_column(Numeric(16, 3))  # 吨
     water_t: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # 吨
     rd: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # 万元
     employees: Mapped[int | None]
@@ -66,7 +66,7 @@ class EfficiencyResult(db.Model):
     year: Mapped[int]
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     rank: Mapped[int]
-    score: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    score: Mapped[Decimal] = mapped_column(Numeric(24, 2))  # uncapped points can be large
     klass: Mapped[str] = mapped_column(String(1))
     small: Mapped[bool] = mapped_column(default=False)
     points: Mapped[dict] = mapped_column(JSON)  # indicator key → points (text, 0.01)

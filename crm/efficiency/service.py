@@ -57,6 +57,8 @@ def _checked(data: dict) -> dict:
             raise ServiceError(f"{rules.FIGURE_LABELS[key]}应为数字", key)
         if number < 0:
             raise ServiceError(f"{rules.FIGURE_LABELS[key]}不能为负数", key)
+        if number > columns.MAX_FIGURE[key]:
+            raise ServiceError(f"{rules.FIGURE_LABELS[key]}过大，请检查单位（{rules.FIGURE_UNITS[key]}）", key)
         if key == "employees":
             if number != number.to_integral_value():
                 raise ServiceError("年均职工人数应为整数", key)

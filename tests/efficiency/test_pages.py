@@ -223,3 +223,21 @@ def test_deleted_figures_leave_the_run_and_come_back_from_the_trash(world, five,
     db.session.expire_all()
     assert db.session.get(EfficiencyFigures, row.id).deleted_at is None
     assert len(_run(world)) == 5
+
+
+def test_ranking_and_firm_pages_do_not_query_per_firm(world, five, login_as, count_queries):
+    _run(world)
+    client = login_as(world.chief_a)
+    url = f"/efficiency/?zone_id={world.zone_a.id}&year={YEAR}"
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    with acting_as(db.session, world.officer_a):
+        for n in range(20):
+            firm = f.make_enterprise(world.officer_a, name=f"亩均加测{n}有限公司", zone_id=world.zone_a.id)
+            service.save_figures(world.officer_a, firm, YEAR, {"land_mu": 10, "tax": n, "revenue": 100})
+    db.session.commit()
+    _run(world)
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert "亩均加测19有限公司" in page
+    assert len(many) == len(few), (len(few), len(many))
