@@ -21,7 +21,7 @@ from crm.errors import ServiceError
 from crm.extensions import db
 from crm.imports.reading import ImportRefused, Table, ValueProblem, read_table
 from crm.library.models import Enterprise
-from crm.permissions import require
+from crm.permissions import require, scope
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -90,11 +90,13 @@ def delete_figures(actor, row: EfficiencyFigures) -> None:
     records.soft_delete(actor, row)
 
 
-def history(enterprise: Enterprise) -> list[dict]:
-    """The firm's years, newest first: its figures and the stored result of its zone for that year."""
-    figures = db.session.scalars(select(EfficiencyFigures).where(
-        EfficiencyFigures.enterprise_id == enterprise.id, EfficiencyFigures.deleted_at.is_(None))).all()
-    results = db.session.scalars(select(EfficiencyResult).where(EfficiencyResult.enterprise_id == enterprise.id)).all()
+def history(user, enterprise: Enterprise) -> list[dict]:
+    """The firm's years, newest first: its figures and the stored result of its zone for that year,
+    as far as ``user``'s zones reach (``scope``)."""
+    figures = db.session.scalars(scope(select(EfficiencyFigures).where(
+        EfficiencyFigures.enterprise_id == enterprise.id), EfficiencyFigures, user)).all()
+    results = db.session.scalars(scope(select(EfficiencyResult).where(EfficiencyResult.enterprise_id == enterprise.id),
+                                       EfficiencyResult, user)).all()
     by_year: dict[int, dict] = defaultdict(dict)
     for row in figures:
         by_year[row.year]["figures"] = row
@@ -176,27 +178,28 @@ class Ranking:
         return {k: counts.get(k, 0) for k in rules.CLASSES}
 
 
-def ranking(zone_id: int, year: int) -> Ranking:
+def ranking(user, zone_id: int, year: int) -> Ranking:
+    """The zone-year's stored results (none for a zone ``user`` cannot see: ``scope``) and last year's classes."""
     method = method_of(zone_id)
-    results = db.session.scalars(select(EfficiencyResult).where(EfficiencyResult.zone_id == zone_id,
-                                                                EfficiencyResult.year == year)
-                                 .order_by(EfficiencyResult.rank)).all()
-    last = dict(db.session.execute(select(EfficiencyResult.enterprise_id, EfficiencyResult.klass).where(
-        EfficiencyResult.zone_id == zone_id, EfficiencyResult.year == year - 1)).all())
+    results = db.session.scalars(scope(select(EfficiencyResult).where(EfficiencyResult.zone_id == zone_id,
+                                                                      EfficiencyResult.year == year),
+                                       EfficiencyResult, user).order_by(EfficiencyResult.rank)).all()
+    last = dict(db.session.execute(scope(select(EfficiencyResult.enterprise_id, EfficiencyResult.klass).where(
+        EfficiencyResult.zone_id == zone_id, EfficiencyResult.year == year - 1), EfficiencyResult, user)).all())
     keys = rules.indicator_keys(method)
     for r in results:
         keys += [k for k in r.points if k not in keys]
     return Ranking(zone_id, year, method, results, last, [rules.INDICATORS[k] for k in keys if k in rules.INDICATORS])
 
 
-def by_chain(zone_id: int, year: int) -> list[dict]:
+def by_chain(user, zone_id: int, year: int) -> list[dict]:
     """Per chain (a firm counted under every chain it is mapped onto): its firms by class."""
-    rows = db.session.execute(
+    rows = db.session.execute(scope(
         select(Chain.name, EfficiencyResult.klass, func.count(func.distinct(EfficiencyResult.enterprise_id)))
         .join(EnterpriseSegment, EnterpriseSegment.enterprise_id == EfficiencyResult.enterprise_id)
         .join(Segment, Segment.id == EnterpriseSegment.segment_id).join(Chain, Chain.id == Segment.chain_id)
         .where(EfficiencyResult.zone_id == zone_id, EfficiencyResult.year == year)
-        .group_by(Chain.name, EfficiencyResult.klass).order_by(Chain.name)).all()
+        .group_by(Chain.name, EfficiencyResult.klass).order_by(Chain.name), EfficiencyResult, user)).all()
     table: dict[str, dict] = {}
     for name, klass, count in rows:
         table.setdefault(name, dict.fromkeys(rules.CLASSES, 0))[klass] = count

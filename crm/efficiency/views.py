@@ -52,9 +52,9 @@ def index():
         abort(404)
     zone = _zone_or_404(zone_id)
     year = _year()
-    ranking = service.ranking(zone.id, year)
+    ranking = service.ranking(current_user, zone.id, year)
     return render_template("efficiency/index.html", zone=zone, zones=zones, year=year, ranking=ranking,
-                           chains=service.by_chain(zone.id, year), years=service.years_evaluated(zone.id),
+                           chains=service.by_chain(current_user, zone.id, year), years=service.years_evaluated(zone.id),
                            evaluate_form=EvaluateForm(year=year), export_form=ConfirmForm(),
                            labels=rules.FIGURE_LABELS)
 
@@ -80,7 +80,7 @@ def ranking_xlsx(zone_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     year = _year()
-    data = service.workbook(zone.name, service.ranking(zone.id, year))
+    data = service.workbook(zone.name, service.ranking(current_user, zone.id, year))
     return send_file(io.BytesIO(data), as_attachment=True,
                      download_name=download_name(f"{zone.name}{year}年度亩均效益评价.xlsx"),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -113,7 +113,7 @@ def zone_method(zone_id):
 @bp.route("/enterprises/<int:enterprise_id>")
 def firm(enterprise_id):
     firm = _local_firm_or_404(enterprise_id)
-    rows = service.history(firm)
+    rows = service.history(current_user, firm)
     return render_template("efficiency/firm.html", firm=firm, rows=rows, figures=FIGURE_COLUMNS,
                            labels=rules.FIGURE_LABELS, units=rules.FIGURE_UNITS, indicators=rules.INDICATORS,
                            delete_form=ConfirmForm())

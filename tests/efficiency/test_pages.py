@@ -106,10 +106,10 @@ def test_ranking_page_shows_points_class_change_and_distributions(world, five, l
     assert len(queries) <= 14
     chief = login_as(world.chief_a).get(f"/efficiency/?zone_id={world.zone_a.id}&year={YEAR}").get_data(as_text=True)
     assert "重新评价" in chief
-    chains = service.by_chain(world.zone_a.id, YEAR)
+    chains = service.by_chain(world.viewer_a, world.zone_a.id, YEAR)
     assert len(chains) == 1 and chains[0]["B"] == 1 and chains[0]["total"] == 1
     assert f"<td>{chains[0]['chain']}</td>" in page
-    assert service.ranking(world.zone_a.id, YEAR).by_class == {"A": 1, "B": 3, "C": 1, "D": 0}
+    assert service.ranking(world.viewer_a, world.zone_a.id, YEAR).by_class == {"A": 1, "B": 3, "C": 1, "D": 0}
 
 
 def test_pages_per_role(world, five, login_as):
@@ -241,3 +241,10 @@ def test_ranking_and_firm_pages_do_not_query_per_firm(world, five, login_as, cou
         page = client.get(url).get_data(as_text=True)
     assert "亩均加测19有限公司" in page
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_reads_are_scoped_to_the_readers_zones(world, five):
+    _run(world)
+    assert len(service.ranking(world.viewer_a, world.zone_a.id, YEAR).results) == 5
+    assert service.ranking(world.chief_b, world.zone_a.id, YEAR).results == []
+    assert service.history(world.chief_b, five[1]) == []
