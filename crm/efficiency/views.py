@@ -216,6 +216,7 @@ def commit(token):
         table = service.read_upload(stored.data, stored.filename, limits(current_app.config))
         with saving() as saved:
             count = service.commit_import(current_user, stored.zone_id, year, table)
+            db.session.delete(stored)  # written: the upload is done with (a second commit finds nothing)
     except ImportRefused as error:
         db.session.rollback()
         flash(error.message, "danger")

@@ -204,12 +204,16 @@ def test_import_commits_every_row(world, five, login_as):
                                       [five[3].uscc, 2, 40, "800", "", 400000]])
     page = client.get(preview).get_data(as_text=True)
     assert "将写入 2 家企业" in page and "确认导入" in page
+    # Another person's upload is not there for them; the ledger import's pages do not open it either.
+    assert login_as(world.chief_a).get(preview).status_code == 404
+    token = preview.split("/import/")[1].split("?")[0]
+    assert login_as(world.officer_a).get(f"/imports/{token}").status_code == 404
+    client = login_as(world.officer_a)
     assert client.post(preview.replace("?", "/commit?", 1)).status_code == 302
     db.session.expire_all()
     assert service.figures_of(five[1].id, YEAR + 1).tax == D(450)
     assert service.figures_of(five[3].id, YEAR + 1).electricity_kwh == D(400000)
-    # Another person's upload is not there for them.
-    assert login_as(world.chief_a).get(preview).status_code == 404
+    assert login_as(world.officer_a).get(preview).status_code == 404  # written: the upload is gone
 
 
 def test_deleted_figures_leave_the_run_and_come_back_from_the_trash(world, five, login_as):
