@@ -6,6 +6,7 @@ from crm.accounts.models import User, user_zones
 from crm.accounts.security_events import SecurityEvent
 from crm.accounts.zones import Zone
 from crm.audit.models import AuditEntry
+from crm.efficiency.models import EfficiencyFigures, EfficiencyMethod, EfficiencyResult
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch, ImportUpload
 from crm.jobs.models import Job, JobFile
@@ -16,7 +17,7 @@ from crm.submissions import FormSubmission
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
+    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "EfficiencyFigures", "EfficiencyMethod", "EfficiencyResult", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
     "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",

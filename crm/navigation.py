@@ -17,6 +17,7 @@ NAV = (
     ("chains.index", "产业链", "chains.", None),
     ("imports.index", "导入", "imports.", "import.run"),
     ("reports.index", "报表", "reports.", "reports.read"),
+    ("efficiency.index", "亩均评价", "efficiency.", "reports.read"),
     ("jobs.index", "我的任务", "jobs.", None),
     ("admin.index", "系统管理", "admin.", "admin.manage"),
 )

@@ -375,6 +375,28 @@ def _delete_enterprise(actor, enterprise, *, working_zone_ids=(), **context) -> 
     return None
 
 
+def _enter_efficiency(actor, record, **context) -> Refusal | None:
+    """亩均效益 figures of a firm local to the actor's zone (``record``: the firm or its figures)."""
+    if _role(actor) == "admin":
+        return None
+    if _role(actor) not in WRITER_ROLES:
+        return Refusal("只读账号不能填报亩均效益数据")
+    if record is ANY:
+        return None
+    if record.zone_id is None:
+        return Refusal("只有在园企业才能填报亩均效益数据", "zone_id")
+    if record.zone_id not in _zones(actor):
+        return Refusal("只能填报本园区在园企业的亩均效益数据", "zone_id")
+    return None
+
+
+def _evaluate_efficiency(actor, record, **context) -> Refusal | None:
+    """The zone's 亩均效益 method and its yearly run: the zone's chiefs and the admin."""
+    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
+        return None
+    return Refusal("只有本园区负责人或市投促中心可以设置评价方法和开展亩均效益评价")
+
+
 RULES = {
     "zone.write": _writer_in_zone,            # record: a zone id — create projects, visits, contacts there
     "project.change": _change_project,        # edit, stage, segments, commitments, delete
@@ -390,6 +412,8 @@ RULES = {
     "import.name_person": _name_person,       # record: the user a row names
     "reports.read": _read_reports,            # record: a zone id, None for the city
     "reports.set_targets": _set_targets,      # record: a zone id
+    "efficiency.enter": _enter_efficiency,    # record: a local firm or its yearly figures
+    "efficiency.evaluate": _evaluate_efficiency,  # record: a zone id — the method and the yearly run
     "history.see_name": _see_name,            # record: the author of a change
     "city.all_zones": _admin_only("在各园区之间选择"),  # choose any zone on a form, the city's by-zone views
     "enterprise.merge": _admin_only("合并企业"),
@@ -406,6 +430,7 @@ DELETE_ACTIONS = {
     "Project": "project.change", "Visit": "visit.change", "FundsInPlace": "funds.change",
     "CapitalIncrease": "funds.change", "Contact": "contact.change", "EnterpriseNote": "contact.change",
     "Enterprise": "enterprise.delete", "EnterpriseSegment": "enterprise.map",
+    "EfficiencyFigures": "efficiency.enter",
 }
 
 

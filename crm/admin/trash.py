@@ -22,6 +22,7 @@ from crm.audit.models import AuditEntry
 from crm.catalog.models import EnterpriseSegment, Segment
 from crm.errors import ServiceError
 from crm.extensions import db
+from crm.efficiency.models import EfficiencyFigures
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import Project
@@ -51,6 +52,7 @@ KINDS: dict[str, Kind] = {
                     ("enterprise",)),
     "note": Kind("企业备注", EnterpriseNote, ("enterprise",), lambda n: n.text[:60],
                  ("enterprise",)),
+    "efficiency": Kind("亩均效益数据", EfficiencyFigures, ("enterprise",), lambda r: f"{r.enterprise.name} {r.year} 年"),
     "mapping": Kind("产业链环节关联", EnterpriseSegment, ("enterprise",), lambda m: m.segment.name),
 }
 KIND_OF = {kind.model: name for name, kind in KINDS.items()}

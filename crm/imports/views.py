@@ -47,7 +47,7 @@ def _load_upload(token: str):
     if not _TOKEN.match(token):
         abort(404)
     upload = uploads.find_upload(token, current_user.id)
-    if upload is None:
+    if upload is None or upload.kind not in KIND_LABELS:  # another kind's upload (亩均效益: crm/efficiency)
         abort(404)
     return upload
 

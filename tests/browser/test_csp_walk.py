@@ -84,11 +84,16 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
         job = Job(kind="ledger_export", title=f"CSP巡检任务{username}", owner_id=user.id, state="running",
                   params={}, done=3, total=10, stage="生成台账", started_at=utcnow(), heartbeat_at=utcnow())
         db.session.add(job)
+        # An upload of 亩均效益 figures waiting at its dry run (the user's own; its page is the preview).
+        from crm.imports.uploads import save_upload
+
+        upload = save_upload(user, zone, "efficiency", "CSP巡检亩均.xlsx",
+                             xlsx([["企业名称", "税收（万元）"], ["CSP巡检亩均企业有限公司", 10]]), local=True)
         db.session.commit()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
-            "contact_id": contact.id, "note_id": note.id, "job_id": job.id,
+            "contact_id": contact.id, "note_id": note.id, "job_id": job.id, "token": upload.token,
         }
         with app.test_request_context():
             urls = []
@@ -100,6 +105,12 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
                 "projects.new": {"enterprise_id": enterprise.id}, "visits.new": {"enterprise_id": enterprise.id},
             }
             urls = [(e, url_for(e, **query[e])) if e in query else (e, u) for e, u in urls]
+            # 亩均效益 pages are a local firm's: one of the user's zone.
+            local = db.session.scalars(select(Enterprise).where(Enterprise.zone_id == zone.id,
+                                                                Enterprise.deleted_at.is_(None))
+                                       .order_by(Enterprise.id)).first()
+            urls = [(e, url_for(e, enterprise_id=local.id)) if e in ("efficiency.firm", "efficiency.figures")
+                    else (e, u) for e, u in urls]
             # The same pages narrowed to a zone, where the page offers a zone choice; the trash by kind.
             urls += [("main.dashboard", url_for("main.dashboard", zone_id=zone.id)),
                      ("chains.map", url_for("chains.map", code=CHAIN, zone_id=zone.id)),

@@ -106,7 +106,8 @@ class Targets:
         contact = add_contact(world.admin, world.enterprise, {"name": "联系人甲"})
         note = add_note(world.admin, world.enterprise, "备注甲")
         db.session.commit()
-        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job}
+        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job,
+                 "figures_id": self._efficiency_figures}
         made = {}
         for name, make in extra.items():
             try:
@@ -127,6 +128,17 @@ class Targets:
             "kind": "project", "record_id": world.project_b.id, "conflict_id": conflict,
             "token": uuid.uuid4().hex, **made,
         }
+
+    @staticmethod
+    def _efficiency_figures(world):
+        """Last year's 亩均效益 figures of a firm local to zone A."""
+        from datetime import date
+
+        from crm.efficiency.service import save_figures
+        from tests import factories as f
+
+        firm = f.make_enterprise(world.admin, name="模糊测试亩均企业有限公司", zone_id=world.zone_a.id)
+        return save_figures(world.admin, firm, date.today().year - 1, {"land_mu": 10, "tax": 100}).id
 
     @staticmethod
     def _job(world):

@@ -23,6 +23,7 @@ NEW_PASSWORD = "matrix-new-passphrase-91"  # long, not a common password
 ROLES = ("anonymous", "officer_a", "chief_a", "viewer_a", "admin")
 TODAY = date.today()
 MONTH = TODAY.strftime("%Y-%m")
+EFFICIENCY_YEAR = TODAY.year - 1
 
 
 class Targets:
@@ -201,6 +202,32 @@ class Targets:
         db.session.commit()
         return tokens
 
+    # --- 亩均效益: last year's figures of each zone's local firm; an upload of figures per person ------
+    @cached_property
+    def efficiency_figures(self) -> dict:
+        from crm.efficiency.service import save_figures
+
+        made = {own: save_figures(self.world.admin, self.enterprise(own), EFFICIENCY_YEAR,
+                                  {"land_mu": 10, "tax": 100, "revenue": 2000, "value_added": 500})
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def efficiency_uploads(self) -> dict:
+        from crm.imports.uploads import save_upload
+        from tests.imports.builders import xlsx
+
+        users = {"officer_a": self.world.officer_a, "chief_a": self.world.chief_a, "admin": self.world.admin,
+                 "other": self.world.officer_b}
+        tokens = {}
+        for who, user in users.items():
+            own = "other" if who == "other" else "own"
+            data = xlsx([["企业名称", "用地面积（亩）", "税收（万元）"], [self.enterprise(own).name, 12, 150]])
+            tokens[who] = save_upload(user, self.zone(own), "efficiency", "亩均.xlsx", data, local=True).token
+        db.session.commit()
+        return tokens
+
     # --- jobs: each person's own (a finished export with its file), and officer_b's ("other") --------
     @cached_property
     def jobs(self) -> dict:
@@ -265,6 +292,11 @@ class Targets:
             values["seg"] = self.segments[0].code
         if "{token}" in template:
             values["token"] = self.token(role, own)
+        if "{efficiency_figures}" in template:
+            values["efficiency_figures"] = self.efficiency_figures[own].id
+        if "{efficiency_token}" in template:
+            values["efficiency_token"] = self.efficiency_uploads["other" if own == "other" else role
+                                                                if role in self.efficiency_uploads else "officer_a"]
         if "{job}" in template:
             values["job"] = self.job(role, own)
         return template.format(chain=CHAIN, month=MONTH, **values)
@@ -339,6 +371,19 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         from io import BytesIO
 
         return {"file": (BytesIO(small_ledger()), "台账.xlsx"), "kind": "enterprises", "zone_id": zone.id}
+    if endpoint == "efficiency.evaluate":
+        assert t.efficiency_figures  # a year with figures to evaluate, in both zones
+        return {"year": EFFICIENCY_YEAR}
+    if endpoint == "efficiency.zone_method":
+        return {"method": "default"}
+    if endpoint == "efficiency.figures":
+        return {"year": EFFICIENCY_YEAR, "land_mu": "8", "tax": "90"}
+    if endpoint == "efficiency.upload":
+        from io import BytesIO
+        from tests.imports.builders import xlsx
+
+        return {"year": EFFICIENCY_YEAR, "file": (BytesIO(xlsx([["企业名称", "税收（万元）"], [t.enterprise(own).name, 10]])),
+                                                  "亩均.xlsx")}
     if endpoint == "reports.ledger_xlsx":
         return {"month": MONTH, "zone_id": zone.id}
     if endpoint == "imports.save_mapping":

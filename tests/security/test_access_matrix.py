@@ -151,6 +151,26 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "projects.delete_funds": ("/projects/{project}/funds/{funds}/delete",
                               {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     "projects.add_increase": ("/projects/{project}/increase", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    # --- 亩均评价: reports readers read a zone's ranking; chiefs set the method and run the year -----
+    "efficiency.index": ("/efficiency/?zone_id={zone}", {"GET": zoned((L, 403, 200, 200, 200), (L, 403, 404, 404, 200))}),
+    "efficiency.evaluate": ("/efficiency/zones/{zone}/evaluate",
+                            {"POST": zoned((L, 403, M, 403, M), (L, 403, 404, 403, M))}),
+    "efficiency.ranking_xlsx": ("/efficiency/zones/{zone}/ranking.xlsx",
+                                {"POST": zoned((L, 403, 200, 200, 200), (L, 403, 404, 404, 200))}),
+    "efficiency.zone_method": ("/efficiency/zones/{zone}/method",
+                               {"GET": zoned((L, 403, 200, 200, 200), (L, 403, 404, 404, 200)),
+                                "POST": zoned((L, 403, M, 403, M), (L, 403, 404, 404, M))}),
+    # A firm's figures are its zone's: the zone's readers see them, its writers enter them.
+    "efficiency.firm": ("/efficiency/enterprises/{enterprise}", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "efficiency.figures": ("/efficiency/enterprises/{enterprise}/figures",
+                           {"GET": zoned(WRITE_GET, WRITE_GET_OTHER), "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "efficiency.delete_figures": ("/efficiency/figures/{efficiency_figures}/delete",
+                                  {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "efficiency.upload": ("/efficiency/zones/{zone}/import", {"GET": zoned(WRITE_GET, WRITE_GET_OTHER),
+                                                              "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "efficiency.preview": ("/efficiency/import/{efficiency_token}", {"GET": zoned(WRITE_GET, (L, 404, 404, 403, 404))}),
+    "efficiency.commit": ("/efficiency/import/{efficiency_token}/commit",
+                          {"POST": zoned(WRITE_POST, (L, 404, 404, 403, 404))}),
     # --- reports: chiefs, leaders (viewer) and the admin; zone settings for chiefs ---------------
     "reports.index": ("/reports/", {"GET": any_((L, 403, 200, 200, 200))}),
     # A job (crm/jobs): the POST queues the ledger and answers with the way to its download.

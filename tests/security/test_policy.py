@@ -64,6 +64,15 @@ def test_who_may_write_in_a_zone_import_and_read_reports(world, people):
         assert _allowed(people, city_only, ANY) == {"admin", "system"}, city_only
 
 
+def test_who_may_enter_figures_and_run_the_efficiency_evaluation(world, people):
+    with acting_as(db.session, world.admin):
+        local_b = f.make_enterprise(world.admin, name="乙园亩均企业有限公司", zone_id=world.zone_b.id)
+    assert _allowed(people, "efficiency.enter", local_b) == {"officer_b", "chief_b", "admin", "system"}
+    assert _allowed(people, "efficiency.enter", world.enterprise) == {"admin", "system"}  # a target: no figures
+    assert _allowed(people, "efficiency.evaluate", world.zone_a.id) == {"chief_a", "admin", "system"}
+    assert _allowed(people, "efficiency.evaluate", world.zone_b.id) == {"chief_b", "admin", "system"}
+
+
 def test_the_shared_library_rules(world, people):
     target = world.enterprise  # no zone: a target every zone may edit and map
     assert _allowed(people, "enterprise.edit", target) == set(ACTORS) - {"viewer_a"}
