@@ -71,10 +71,13 @@ def _latest(model, order, ids, as_of):
 
 
 def compliance_rows(user, zone_id: int | None = None, as_of: date | None = None,
-                    flagged_only: bool = False) -> list[ComplianceRow]:
+                    flagged_only: bool = False, project_id: int | None = None) -> list[ComplianceRow]:
     """The 履约 list: every signed project's gaps, idle-land flags and actions, read in bulk."""
     as_of = as_of or date.today()
-    projects = list(db.session.scalars(signed_projects(user, zone_id)).unique())
+    stmt = signed_projects(user, zone_id)
+    if project_id is not None:
+        stmt = stmt.where(Project.id == project_id)
+    projects = list(db.session.scalars(stmt).unique())
     ids = [p.id for p in projects]
     funds = ledger.funds_by_project(ids, as_of)
     increases = ledger.increases_by_project(ids, as_of)
@@ -128,7 +131,7 @@ def _row(project, as_of, invested, increases, last_funds, developed_rows, actual
 def project_row(user, project: Project, as_of: date | None = None) -> ComplianceRow:
     """One project's row (the same rules as the list)."""
     as_of = as_of or date.today()
-    rows = [r for r in compliance_rows(user, project.zone_id, as_of) if r.project.id == project.id]
+    rows = compliance_rows(user, project.zone_id, as_of, project_id=project.id)
     if rows:
         return rows[0]
     raise ServiceError("项目尚未签约或已终止，不在履约监管范围内")

@@ -84,11 +84,20 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
         job = Job(kind="ledger_export", title=f"CSP巡检任务{username}", owner_id=user.id, state="running",
                   params={}, done=3, total=10, stage="生成台账", started_at=utcnow(), heartbeat_at=utcnow())
         db.session.add(job)
+        # 标准地: a parcel of the zone; its pages and 履约监管's open on a signed project.
+        from crm.land.service import create_parcel
+        from crm.permissions import SYSTEM
+
+        with acting_as(db.session, None):
+            parcel = create_parcel(SYSTEM, zone.id, {"code": f"CSP巡检地块{username}", "area": 50, "use": "工业",
+                                                     "investment_intensity": 300, "environmental_terms": "废水达标排放"})
+        signed = db.session.scalars(scope(select(Project), Project, user).where(
+            Project.signed_date.is_not(None), Project.stage != "终止").order_by(Project.id)).first()
         db.session.commit()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
-            "contact_id": contact.id, "note_id": note.id, "job_id": job.id,
+            "contact_id": contact.id, "note_id": note.id, "job_id": job.id, "parcel_id": parcel.id,
         }
         with app.test_request_context():
             urls = []
@@ -99,6 +108,8 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
             query = {
                 "projects.new": {"enterprise_id": enterprise.id}, "visits.new": {"enterprise_id": enterprise.id},
             }
+            for endpoint in ("land.project", "compliance.project"):
+                query[endpoint] = {"project_id": signed.id}
             urls = [(e, url_for(e, **query[e])) if e in query else (e, u) for e, u in urls]
             # The same pages narrowed to a zone, where the page offers a zone choice; the trash by kind.
             urls += [("main.dashboard", url_for("main.dashboard", zone_id=zone.id)),
