@@ -182,6 +182,8 @@ def record_acceptance(actor, project: Project, accepted_on: date, *, actual_tax=
         raise ServiceError("项目尚未关联供地地块，无法按标准地指标验收", field="accepted_on")
     result = preview_acceptance(project, parcels, accepted_on, actual_tax=actual_tax,
                                 actual_plot_ratio=actual_plot_ratio, actual_energy=actual_energy)
+    if not result.checks:
+        raise ServiceError("项目的供地地块未设控制指标，无可比较的标准", field="accepted_on")
     invested = ledger.funds_by_project([project.id], accepted_on).get(project.id, Decimal(0))
     record = LandAcceptance(zone_id=project.zone_id, project_id=project.id, accepted_on=accepted_on,
                             area=result.area, actual_investment=invested, actual_tax=actual_tax,

@@ -92,6 +92,15 @@ def test_acceptance_at_full_production_compares_the_ledgers_funds(world):
     assert land.acceptances_of([project.id])[project.id].id == passed.id
 
 
+def test_no_acceptance_against_parcels_that_set_no_indicator(world):
+    project = signed(world)
+    land.take_parcel(world.officer_a, project, land.create_parcel(world.admin, world.zone_a.id,
+                                                                  {"code": "无指标", "area": 10, "use": "仓储"}))
+    change_stage(world.officer_a, project, "达产", on_date=TODAY)
+    with pytest.raises(ServiceError, match="未设控制指标"):
+        land.record_acceptance(world.chief_a, project, TODAY, actual_tax=Decimal(1))
+
+
 def test_deleted_parcels_and_links_restore_from_the_trash(world):
     project = signed(world)
     a = parcel(world)
