@@ -192,6 +192,33 @@ _ALL = [
     Field("signed_count_target", "签约项目数目标", "count", "个", min_value=0, max_value=MAX_COUNT),
     _amount("signed_amount_target", "签约额目标"),
     Field("min_investment_per_mu", "亩均投资强度标准", "amount", "万元/亩", min_value=Decimal(0), max_value=MAX_AMOUNT),
+    # ----- 标准地: parcels and their control indicators (crm/land) -----
+    _text("parcel_code", "地块编号", 50),
+    _text("parcel_location", "坐落位置", 300),
+    Field("parcel_area", "地块面积", "area", MU, min_value=Decimal(0), max_value=MAX_AREA),
+    _choice("land_use", "用途", 10),
+    Field("investment_intensity", "固定资产投资强度", "amount", "万元/亩", min_value=Decimal(0), max_value=MAX_AMOUNT),
+    Field("plot_ratio", "容积率", "amount", min_value=Decimal(0), max_value=Decimal(100)),
+    Field("tax_per_mu", "亩均税收", "amount", "万元/亩", min_value=Decimal(0), max_value=MAX_AMOUNT),
+    Field("energy_per_output", "单位能耗", "amount", "吨标煤/万元", min_value=Decimal(0), max_value=Decimal(1000)),
+    _text("environmental_terms", "环境准入要求", 5000),
+    _date("accepted_on", "验收日期"),
+    _amount("actual_tax", "实际年税收"),
+    Field("actual_plot_ratio", "实际容积率", "amount", min_value=Decimal(0), max_value=Decimal(100)),
+    Field("actual_energy", "实际单位能耗", "amount", "吨标煤/万元", min_value=Decimal(0), max_value=Decimal(1000)),
+    _text("acceptance_note", "验收说明", 500),
+    # ----- 履约监管: actuals, developed land, actions (crm/compliance) -----
+    Field("actual_year", "年度", "count", min_value=2000, max_value=2100),
+    _amount("actual_output", "实际年产值"),
+    Field("actual_jobs", "实际就业", "count", PERSON, min_value=0, max_value=MAX_COUNT, format="整数"),
+    _date("developed_on", "变更日期"),
+    Field("developed_area", "已开发面积", "area", MU, min_value=Decimal(0), max_value=MAX_AREA),
+    _text("developed_note", "说明", 300),
+    _choice("action_kind", "处置方式", 10),
+    _date("action_date", "处置日期"),
+    _date("action_deadline", "整改期限"),
+    _text("action_document", "文件/文号", 200),
+    _text("action_note", "处置说明", 500),
 ]
 
 FIELDS: dict[str, Field] = {f.key: f for f in _ALL}

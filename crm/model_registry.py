@@ -7,9 +7,11 @@ from crm.accounts.security_events import SecurityEvent
 from crm.accounts.zones import Zone
 from crm.audit.models import AuditEntry
 from crm.efficiency.models import EfficiencyFigures, EfficiencyMethod, EfficiencyResult
+from crm.compliance.models import ComplianceAction, DevelopedArea, ProjectActual
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch, ImportUpload
 from crm.jobs.models import Job, JobFile
+from crm.land.models import LandAcceptance, Parcel, ProjectParcel
 from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
@@ -17,7 +19,9 @@ from crm.submissions import FormSubmission
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "EfficiencyFigures", "EfficiencyMethod", "EfficiencyResult", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
+    "AuditEntry", "CapitalIncrease", "Chain", "ComplianceAction", "Contact", "DevelopedArea", "EfficiencyFigures",
+    "EfficiencyMethod", "EfficiencyResult", "Enterprise", "EnterpriseMerge", "EnterpriseNote", "LandAcceptance",
+    "Parcel", "ProjectActual", "ProjectParcel",
     "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",

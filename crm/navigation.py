@@ -15,6 +15,8 @@ NAV = (
     ("projects.board", "项目看板", "projects.board", None),
     ("visits.index", "走访洽谈", "visits.index", None),
     ("chains.index", "产业链", "chains.", None),
+    ("compliance.index", "履约监管", "compliance.", None),
+    ("land.index", "标准地", "land.", None),
     ("imports.index", "导入", "imports.", "import.run"),
     ("reports.index", "报表", "reports.", "reports.read"),
     ("efficiency.index", "亩均评价", "efficiency.", "reports.read"),

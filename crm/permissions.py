@@ -303,6 +303,15 @@ def _set_targets(actor, record, **context) -> Refusal | None:
     return Refusal("只有本园区负责人或市投促中心可以设置目标")
 
 
+def _chiefs_of_zone(what: str):
+    """An act of the zone's management: its chiefs and the admin (record: a zone id or a zoned record)."""
+    def rule(actor, record, **context) -> Refusal | None:
+        if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
+            return None
+        return Refusal(f"只有本园区负责人或市投促中心可以{what}")
+    return rule
+
+
 def _name_person(actor, person, **context) -> Refusal | None:
     """Writing a record in someone's name (an import's 负责人 / 走访人 column): an officer only in their own."""
     if person is ANY or _role(actor) != "officer" or person.id == actor.id:
@@ -414,6 +423,11 @@ RULES = {
     "reports.set_targets": _set_targets,      # record: a zone id
     "efficiency.enter": _enter_efficiency,    # record: a local firm or its yearly figures
     "efficiency.evaluate": _evaluate_efficiency,  # record: a zone id — the method and the yearly run
+    "parcel.change": _chiefs_of_zone("登记和修改地块"),   # record: a zone id or a parcel (crm/land)
+    "land.link": _change_funds,               # record: a project's parcel; taking one asks project.change
+    "land.accept": _chiefs_of_zone("作出达产验收结论"),     # record: the project or its acceptance
+    "compliance.record": _change_funds,       # record: a yearly actual or developed area (crm/compliance)
+    "compliance.act": _chiefs_of_zone("登记约谈、限期整改、收回/清退等处置"),  # record: the project or action
     "history.see_name": _see_name,            # record: the author of a change
     "city.all_zones": _admin_only("在各园区之间选择"),  # choose any zone on a form, the city's by-zone views
     "enterprise.merge": _admin_only("合并企业"),
@@ -431,6 +445,8 @@ DELETE_ACTIONS = {
     "CapitalIncrease": "funds.change", "Contact": "contact.change", "EnterpriseNote": "contact.change",
     "Enterprise": "enterprise.delete", "EnterpriseSegment": "enterprise.map",
     "EfficiencyFigures": "efficiency.enter",
+    "Parcel": "parcel.change", "ProjectParcel": "land.link", "LandAcceptance": "land.accept",
+    "ProjectActual": "compliance.record", "DevelopedArea": "compliance.record", "ComplianceAction": "compliance.act",
 }
 
 

@@ -23,6 +23,8 @@ from crm.catalog.models import EnterpriseSegment, Segment
 from crm.errors import ServiceError
 from crm.extensions import db
 from crm.efficiency.models import EfficiencyFigures
+from crm.compliance.models import ComplianceAction, DevelopedArea, ProjectActual
+from crm.land.models import LandAcceptance, Parcel, ProjectParcel
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import Project
@@ -54,6 +56,12 @@ KINDS: dict[str, Kind] = {
                  ("enterprise",)),
     "efficiency": Kind("亩均效益数据", EfficiencyFigures, ("enterprise",), lambda r: f"{r.enterprise.name} {r.year} 年"),
     "mapping": Kind("产业链环节关联", EnterpriseSegment, ("enterprise",), lambda m: m.segment.name),
+    "parcel": Kind("地块", Parcel, (), lambda p: f"{p.code} {p.area} 亩"),
+    "project_parcel": Kind("项目供地", ProjectParcel, ("project", "parcel"), lambda l: l.parcel.code),
+    "acceptance": Kind("达产验收", LandAcceptance, ("project",), lambda a: f"{a.accepted_on.isoformat()} {a.result}"),
+    "actual": Kind("年度实绩", ProjectActual, ("project",), lambda a: f"{a.year} 年"),
+    "developed": Kind("开发面积", DevelopedArea, ("project",), lambda d: f"{d.changed_on.isoformat()} {d.area} 亩"),
+    "action": Kind("履约处置", ComplianceAction, ("project",), lambda a: f"{a.action_date.isoformat()} {a.kind}"),
 }
 KIND_OF = {kind.model: name for name, kind in KINDS.items()}
 
@@ -202,6 +210,18 @@ def _check(name: str, record) -> None:
             FundsInPlace.deleted_at.is_(None), FundsInPlace.id != record.id).limit(1))
         if clash:
             raise ServiceError(f"该项目 {record.month:%Y-%m} 已另有到资记录，请先删除或修改那一条")
+    elif name == "project_parcel":
+        clash = db.session.scalar(select(ProjectParcel.id).join(Project, Project.id == ProjectParcel.project_id).where(
+            ProjectParcel.parcel_id == record.parcel_id, ProjectParcel.deleted_at.is_(None),
+            Project.deleted_at.is_(None), ProjectParcel.id != record.id).limit(1))
+        if clash:
+            raise ServiceError(f"地块“{record.parcel.code}”已由其他项目使用，不能恢复此关联")
+    elif name == "actual":
+        clash = db.session.scalar(select(ProjectActual.id).where(
+            ProjectActual.project_id == record.project_id, ProjectActual.year == record.year,
+            ProjectActual.deleted_at.is_(None), ProjectActual.id != record.id).limit(1))
+        if clash:
+            raise ServiceError(f"该项目 {record.year} 年已另有实绩记录，请先删除那一条")
 
 
 def _restore_mapping(entry: AuditEntry) -> str:

@@ -89,11 +89,22 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
 
         upload = save_upload(user, zone, "efficiency", "CSP巡检亩均.xlsx",
                              xlsx([["企业名称", "税收（万元）"], ["CSP巡检亩均企业有限公司", 10]]), local=True)
+
+        # 标准地: a parcel of the zone; its pages and 履约监管's open on a signed project.
+        from crm.land.service import create_parcel
+        from crm.permissions import SYSTEM
+
+        with acting_as(db.session, None):
+            parcel = create_parcel(SYSTEM, zone.id, {"code": f"CSP巡检地块{username}", "area": 50, "use": "工业",
+                                                     "investment_intensity": 300, "environmental_terms": "废水达标排放"})
+        signed = db.session.scalars(scope(select(Project), Project, user).where(
+            Project.signed_date.is_not(None), Project.stage != "终止").order_by(Project.id)).first()
         db.session.commit()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
             "contact_id": contact.id, "note_id": note.id, "job_id": job.id, "token": upload.token,
+            "parcel_id": parcel.id,
         }
         with app.test_request_context():
             urls = []
@@ -104,6 +115,8 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
             query = {
                 "projects.new": {"enterprise_id": enterprise.id}, "visits.new": {"enterprise_id": enterprise.id},
             }
+            for endpoint in ("land.project", "compliance.project"):
+                query[endpoint] = {"project_id": signed.id}
             urls = [(e, url_for(e, **query[e])) if e in query else (e, u) for e, u in urls]
             # 亩均效益 pages are a local firm's: one of the user's zone.
             local = db.session.scalars(select(Enterprise).where(Enterprise.zone_id == zone.id,

@@ -107,7 +107,8 @@ class Targets:
         note = add_note(world.admin, world.enterprise, "备注甲")
         db.session.commit()
         extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job,
-                 "figures_id": self._efficiency_figures}
+                 "figures_id": self._efficiency_figures,
+                 "parcel_id": self._parcel}
         made = {}
         for name, make in extra.items():
             try:
@@ -151,6 +152,13 @@ class Targets:
         db.session.add(job)
         db.session.flush()
         return job.id
+
+    @staticmethod
+    def _parcel(world):
+        """A parcel of zone A (标准地)."""
+        from crm.land.service import create_parcel
+
+        return create_parcel(world.admin, world.zone_a.id, {"code": "模糊地块", "area": 10, "use": "工业"}).id
 
     @staticmethod
     def _funds_entry(world):

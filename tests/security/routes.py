@@ -97,6 +97,66 @@ class Targets:
         db.session.commit()
         return made
 
+    # --- 标准地 and 履约监管 (crm/land, crm/compliance) ----------------------------------------
+    def _parcel(self, own: str, code: str):
+        from crm.land.service import create_parcel
+
+        return create_parcel(self.world.admin, self.zone(own).id,
+                             {"code": code, "area": 100, "use": "工业", "investment_intensity": 300, "tax_per_mu": 20})
+
+    @cached_property
+    def parcels(self) -> dict:
+        """A free parcel in each zone."""
+        made = {own: self._parcel(own, f"矩阵地块-{own}") for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def project_parcels(self) -> dict:
+        """Each zone's (signed) project takes a parcel of its zone."""
+        from crm.land.service import take_parcel
+
+        assert self.signed
+        made = {own: take_parcel(self.world.admin, self.project(own), self._parcel(own, f"矩阵供地-{own}"))
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def full_projects(self) -> dict:
+        """A project at 达产 in each zone, on a parcel (达产验收 needs both)."""
+        from crm.land.service import take_parcel
+        from crm.pipeline.service import change_stage
+
+        made = {}
+        for own in ("own", "other"):
+            project = f.make_project(self.officer(own), self.enterprise(own), name=f"矩阵达产项目{own}")
+            change_stage(self.officer(own), project, "签约", contract_investment=30000, on_date=TODAY.replace(day=1))
+            change_stage(self.officer(own), project, "达产", on_date=TODAY)
+            take_parcel(self.world.admin, project, self._parcel(own, f"矩阵达产-{own}"))
+            made[own] = project
+        db.session.commit()
+        return made
+
+    @cached_property
+    def acceptances(self) -> dict:
+        from crm.land.service import record_acceptance
+
+        made = {own: record_acceptance(self.world.admin, self.full_projects[own], TODAY, actual_tax=2500)
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def developed_areas(self) -> dict:
+        from crm.compliance.service import record_developed
+
+        assert self.signed
+        made = {own: record_developed(self.world.admin, self.project(own), TODAY, 10, "矩阵开发面积")
+                for own in ("own", "other")}
+        db.session.commit()
+        return made
+
     @cached_property
     def deleted_projects(self) -> dict:
         from crm.records import soft_delete
@@ -290,6 +350,18 @@ class Targets:
             values["segment"] = self.segments[0].id
         if "{seg}" in template:
             values["seg"] = self.segments[0].code
+        if "{project}" in template and template.startswith(("/land/projects/", "/compliance/projects/")):
+            assert self.signed  # 标准地 and 履约监管 begin at signing
+        if "{parcel}" in template:
+            values["parcel"] = self.parcels[own].id
+        if "{project_parcel}" in template:
+            values["project_parcel"] = self.project_parcels[own].id
+        if "{full_project}" in template:
+            values["full_project"] = self.full_projects[own].id
+        if "{acceptance}" in template:
+            values["acceptance"] = self.acceptances[own].id
+        if "{developed}" in template:
+            values["developed"] = self.developed_areas[own].id
         if "{token}" in template:
             values["token"] = self.token(role, own)
         if "{efficiency_figures}" in template:
@@ -407,6 +479,23 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         return {"month": MONTH, "amount": "10"}  # after the signing; the month has no entry yet
     if endpoint == "projects.add_increase":
         return {"signed_date": TODAY.isoformat(), "amount": "10"}
+    if endpoint in ("land.new", "land.edit"):
+        body = {"code": f"矩阵新地块{token[:6]}", "area": "50", "use": "工业", "investment_intensity": "300",
+                "zone_id": w.zone_a.id}
+        if endpoint == "land.edit":
+            body["version"] = t.parcels[own].version
+        return body
+    if endpoint == "land.take":
+        return {"parcel_id": t.parcels[own].id}
+    if endpoint == "land.accept":
+        return {"accepted_on": TODAY.isoformat(), "actual_tax": "2500", "note": "矩阵验收"}
+    if endpoint == "compliance.add_actual":
+        return {"year": TODAY.year, "output_value": "5000", "tax": "300", "jobs": "50"}
+    if endpoint == "compliance.add_developed":
+        return {"changed_on": TODAY.isoformat(), "area": "30", "note": "矩阵开发"}
+    if endpoint == "compliance.add_action":
+        return {"kind": "限期整改", "action_date": TODAY.isoformat(), "deadline": TODAY.isoformat(),
+                "document": "矩阵〔2026〕1号"}
     if endpoint == "reports.zone_settings":
         return {"year": TODAY.year, "signed_count": "5", "signed_amount": "1000", "register_rate": "90",
                 "start_rate": "60", "production_rate": "30", "funds_rate": "20"}

@@ -54,6 +54,24 @@ def test_who_may_change_a_visit(world, people):
     assert _allowed(people, "visit.change", colleagues) == {"colleague", "owner", "chief_a", "admin", "system"}
 
 
+def test_who_may_manage_parcels_accept_and_act_on_compliance(world, people):
+    """标准地 and 履约监管: parcels, 达产验收 and actions (约谈, 限期整改, 收回/清退) are the zone chiefs' and the
+    admin's; a project's parcels, actuals and developed area are whoever changes the project."""
+    for action in ("parcel.change", "land.accept", "compliance.act"):
+        assert _allowed(people, action, world.zone_a.id) == {"chief_a", "admin", "system"}, action
+        assert _allowed(people, action, world.project_a) == {"chief_a", "admin", "system"}, action
+        assert _allowed(people, action, ANY) == {"chief_a", "chief_b", "admin", "system"}, action
+    from crm.compliance.models import DevelopedArea
+    from crm.land.models import ProjectParcel
+
+    link = ProjectParcel(zone_id=world.zone_a.id, project_id=world.project_a.id, parcel_id=0)
+    link.project = world.project_a
+    developed = DevelopedArea(zone_id=world.zone_a.id, project_id=world.project_a.id, area=1)
+    developed.project = world.project_a
+    assert _allowed(people, "land.link", link) == {"owner", "chief_a", "admin", "system"}
+    assert _allowed(people, "compliance.record", developed) == {"owner", "chief_a", "admin", "system"}
+
+
 def test_who_may_write_in_a_zone_import_and_read_reports(world, people):
     assert _allowed(people, "zone.write", world.zone_a.id) == {"owner", "colleague", "chief_a", "admin", "system"}
     assert _allowed(people, "import.run", world.zone_a) == {"owner", "colleague", "chief_a", "admin", "system"}
