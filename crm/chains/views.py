@@ -6,12 +6,15 @@ static/js/chain_map.js; no template carries inline script or style (CSP).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+import io
+import json
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from crm.chains.forms import LinkForm, MappingForm, SegmentForm
+from crm.chains.forms import BuildSaveForm, BuildUploadForm, LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
 from crm.inputs import id_or_none, parse_id
 from crm.forms import form_data
@@ -22,7 +25,9 @@ from crm.pipeline.models import ACTIVE_LEAD_STAGES
 from crm.permissions import MASKED_NAME, allowed, can, sees_in_full, visible_zone_ids
 from crm.forms import DeleteForm
 from chains import explain
+from crm.chains import building
 from crm.chains import gaps as analysis
+from crm.imports.reading import ImportRefused
 from crm.library import segments as mapping
 from crm.catalog import service as chain_service
 from crm.chains.gaps import NotFound
@@ -311,3 +316,64 @@ def edit_segment(segment_id):
              if segment.id in (link.from_segment_id, link.to_segment_id)]
     return render_template("chains/segment_form.html", segment=segment, form=form, links=links,
                            delete_form=DeleteForm())
+
+
+# --- admin: the chain builder (Excel template → preview → save) ---------------------------
+
+
+@bp.route("/build", methods=["GET", "POST"])
+@allowed("admin.manage")
+def build():
+    """Upload a filled template: its problems by sheet, row and column, or a preview of the chain."""
+    form = BuildUploadForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            draft = building.read_workbook(upload.read(building.MAX_BYTES + 1), upload.filename or "")
+        except ImportRefused as refused:
+            errors = [refused.message]
+        else:
+            errors = draft.errors
+            if draft.chain is not None:
+                return _preview(draft)
+    return render_template("chains/build.html", form=form, errors=errors)
+
+
+def _preview(draft):
+    save_form = BuildSaveForm(formdata=None)
+    save_form.payload.data = json.dumps(draft.data, ensure_ascii=False)
+    return render_template("chains/build_preview.html", chain=draft.chain, tiers=building.preview(draft.chain),
+                           form=save_form)
+
+
+@bp.route("/build/template.xlsx")
+@allowed("admin.manage")
+def build_template():
+    return send_file(io.BytesIO(building.template_workbook()), as_attachment=True, download_name="产业链导入模板.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+@bp.route("/build/save", methods=["POST"])
+@allowed("admin.manage")
+def build_save():
+    """Save the previewed chain: checked again, written all at once, or nothing."""
+    form = BuildSaveForm()
+    errors = []
+    if form.validate_on_submit():
+        try:
+            data = json.loads(form.payload.data)
+        except ValueError:
+            data = None
+        draft = building.check_data(data)
+        errors = draft.errors
+        if draft.chain is not None:
+            with saving() as saved:
+                chain = building.save_chain(current_user, draft.chain)
+            if saved:
+                flash(f"已新建产业链 {chain.name}（{len(draft.chain.segments)} 个环节、{len(draft.chain.links)} 条链接）",
+                      "success")
+                return redirect(url_for("chains.map", code=chain.code))
+    else:
+        errors = [message for messages in form.errors.values() for message in messages]
+    return render_template("chains/build.html", form=BuildUploadForm(formdata=None), errors=errors), 400
