@@ -303,6 +303,12 @@ def _set_targets(actor, record, **context) -> Refusal | None:
     return Refusal("只有本园区负责人或市投促中心可以设置目标")
 
 
+def _set_leading_chains(actor, zone, **context) -> Refusal | None:
+    if _set_targets(actor, zone) is None:
+        return None
+    return Refusal("只有本园区负责人或市投促中心可以设置主导产业链")
+
+
 def _name_person(actor, person, **context) -> Refusal | None:
     """Writing a record in someone's name (an import's 负责人 / 走访人 column): an officer only in their own."""
     if person is ANY or _role(actor) != "officer" or person.id == actor.id:
@@ -390,6 +396,7 @@ RULES = {
     "import.name_person": _name_person,       # record: the user a row names
     "reports.read": _read_reports,            # record: a zone id, None for the city
     "reports.set_targets": _set_targets,      # record: a zone id
+    "zone.set_leading_chains": _set_leading_chains,  # record: a zone or zone id
     "history.see_name": _see_name,            # record: the author of a change
     "city.all_zones": _admin_only("在各园区之间选择"),  # choose any zone on a form, the city's by-zone views
     "enterprise.merge": _admin_only("合并企业"),

@@ -11,6 +11,7 @@ from crm.db import utcnow
 from crm.extensions import db
 from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.errors import ServiceError
+from crm.permissions import require
 
 
 # The fields an admin edits in the UI, with their labels for the load report.
@@ -172,3 +173,19 @@ def delete_link(actor, link: SegmentLink) -> None:
     """Remove a link; the audit log keeps what it was (a link has no soft delete)."""
     db.session.delete(link)
     db.session.flush()
+
+
+def set_leading_chains(actor, zone, codes: Iterable[str]) -> bool:
+    """A zone's leading chains (主导产业链), chosen by its chief or the admin; returns whether they changed."""
+    require(actor, "zone.set_leading_chains", zone)
+    known = list(db.session.scalars(select(Chain.code).order_by(Chain.code)))
+    chosen = {(code or "").strip() for code in codes} - {""}
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        raise ServiceError(f"未知产业链 {'、'.join(unknown)}", field="chains")
+    ordered = [code for code in known if code in chosen]
+    if list(zone.leading_chains or []) == ordered:
+        return False
+    zone.leading_chains = ordered
+    db.session.flush()
+    return True

@@ -51,3 +51,8 @@ class BuildSaveForm(BaseForm):
 
     payload = HiddenField(validators=[DataRequired("预览内容丢失，请重新上传"),
                                       Length(max=500_000, message="预览内容太大，请重新上传")])
+
+
+class LeadingChainsForm(BaseForm):
+    # The service checks the codes, so a forged one gets a Chinese message rather than a 500.
+    chains = SelectMultipleField("主导产业链", validate_choice=False)

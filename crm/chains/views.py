@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from crm.chains.forms import BuildSaveForm, BuildUploadForm, LinkForm, MappingForm, SegmentForm
+from crm.chains.forms import BuildSaveForm, BuildUploadForm, LeadingChainsForm, LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
 from crm.inputs import id_or_none, parse_id
 from crm.forms import form_data
@@ -22,7 +22,7 @@ from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.library.models import Enterprise
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
-from crm.permissions import MASKED_NAME, allowed, can, sees_in_full, visible_zone_ids
+from crm.permissions import MASKED_NAME, allowed, can, can_see_zone, sees_in_full, visible_zone_ids
 from crm.forms import DeleteForm
 from chains import explain
 from crm.chains import building
@@ -85,11 +85,30 @@ def index():
         abort(404)
     chains = db.session.scalars(select(Chain).order_by(Chain.code)).all()
     leading = {code for zone in zones for code in (zone.leading_chains or [])}
+    # One zone in view that the user may set: its chief (or the admin) chooses its leading chains here.
+    leading_zone = zones[0] if len(zones) == 1 and can(current_user, "zone.set_leading_chains", zones[0]) else None
     return render_template(
         "chains/index.html", chains=chains, coverage=coverage, leading=leading,
+        leading_zone=leading_zone, leading_form=LeadingChainsForm(formdata=None) if leading_zone else None,
         scope=analysis.scope_label(zones, zone_ids), zone_options=_zone_options(current_user),
         zone_id=zone_id, zone_query={"zone_id": zone_id} if zone_id is not None else {},
     )
+
+
+@bp.route("/leading/<int:zone_id>", methods=["POST"])
+@allowed("zone.set_leading_chains")
+def set_leading(zone_id):
+    """A zone's chief (or the admin) ticks the zone's leading chains on the chains index."""
+    if not can_see_zone(current_user, zone_id):
+        abort(404)
+    zone = db.session.get(Zone, zone_id) or abort(404)
+    form = LeadingChainsForm()
+    if form.validate_on_submit():
+        with saving() as saved:
+            changed = chain_service.set_leading_chains(current_user, zone, form.chains.data or [])
+        if saved:
+            flash(f"已保存{zone.name}的主导产业链" if changed else "没有修改", "success" if changed else "info")
+    return redirect(url_for("chains.index", zone_id=zone.id))
 
 
 @bp.route("/<code>", endpoint="map")

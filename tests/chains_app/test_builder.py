@@ -131,3 +131,32 @@ def test_only_the_admin_builds_chains(world, login_as, role):
     assert client.get("/chains/build").status_code == 403
     assert upload(client, workbook()).status_code == 403
     assert client.post("/chains/build/save", data={"payload": "{}"}).status_code == 403
+
+
+# --- a zone's leading chains ---------------------------------------------------------------
+
+
+def test_a_chief_chooses_the_zone_leading_chains_on_the_index(world, login_as):
+    client = login_as(world.chief_a)
+    page = client.get(f"/chains/?zone_id={world.zone_a.id}").get_data(as_text=True)
+    assert 'data-testid="leading-chains-form"' in page
+    response = client.post(f"/chains/leading/{world.zone_a.id}", data={"chains": ["electronics", "aluminium"]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(world.zone_a), world.zone_a.id).leading_chains == ["aluminium", "electronics"]
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "Zone", AuditEntry.action == "update", AuditEntry.actor_id == world.chief_a.id)).one()
+    assert entry.after["leading_chains"] == ["aluminium", "electronics"]
+    page = client.get(f"/chains/?zone_id={world.zone_a.id}").get_data(as_text=True)
+    assert "主导产业" in page
+
+
+def test_an_unknown_chain_is_refused_and_others_may_not_choose(world, login_as):
+    before = list(world.zone_a.leading_chains or [])
+    login_as(world.chief_a).post(f"/chains/leading/{world.zone_a.id}", data={"chains": ["nope"]})
+    db.session.expire_all()
+    assert db.session.get(type(world.zone_a), world.zone_a.id).leading_chains == before
+    assert login_as(world.officer_a).post(f"/chains/leading/{world.zone_a.id}", data={"chains": []}).status_code == 403
+    assert login_as(world.chief_a).post(f"/chains/leading/{world.zone_b.id}", data={"chains": []}).status_code == 404
+    officer_page = login_as(world.officer_a).get(f"/chains/?zone_id={world.zone_a.id}").get_data(as_text=True)
+    assert 'data-testid="leading-chains-form"' not in officer_page

@@ -320,6 +320,8 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         s = t.segments[0]
         return {"name": s.name, "name_en": s.name_en or "", "tier": s.tier, "value_add": s.value_add,
                 "products": "、".join(s.products or []), "keywords": "、".join(s.keywords or [])}
+    if endpoint == "chains.set_leading":
+        return {"chains": ["aluminium"]}
     if endpoint in ("chains.build", "chains.build_save"):
         import json
         from io import BytesIO
