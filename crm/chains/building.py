@@ -139,6 +139,9 @@ def read_workbook(data: bytes, filename: str) -> Draft:
     draft = Draft()
     errors = draft.errors
     tables = {name: _read_sheet(data, filename, name, errors) for name in (CHAIN_SHEET, SEGMENT_SHEET, LINK_SHEET)}
+    messages = {error.split("：", 1)[1] for error in errors}
+    if len(errors) > 1 and len(messages) == 1:
+        raise ImportRefused(messages.pop())  # the file itself, not one sheet: say it once
     columns = {name: _columns(table, name, spec, errors) if table else {}
                for (name, spec), table in zip(((CHAIN_SHEET, CHAIN_COLUMNS), (SEGMENT_SHEET, SEGMENT_COLUMNS),
                                                (LINK_SHEET, LINK_COLUMNS)), tables.values())}

@@ -112,7 +112,23 @@ def test_an_existing_chain_code_is_refused(world, login_as):
 ])
 def test_files_that_are_not_the_template_are_refused_in_chinese(world, login_as, data, name, message):
     response = upload(login_as(world.admin), data, name)
-    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in page
+    assert "1 处问题" in page  # said once, not once per sheet
+
+
+def test_a_missing_sheet_or_column_is_named(world, login_as):
+    book = Workbook()
+    book.active.title = "产业链"
+    book.active.append([label for _, label in CHAIN_COLUMNS])
+    book.active.append(CHAIN_ROW)
+    segments = book.create_sheet("环节")
+    segments.append(["环节代码", "环节名称", "层级"])
+    segments.append(["H2-X", "氢", "上游"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page = upload(login_as(world.admin), buffer.getvalue()).get_data(as_text=True)
+    assert "环节表缺少列“价值层级”" in page and "链接表：工作簿中没有名为“链接”的工作表" in page
 
 
 def test_a_forged_payload_is_checked_again(world, login_as):
