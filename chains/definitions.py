@@ -11,7 +11,7 @@ an admin fixing a file sees the whole list at once, each line naming the file an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,16 +141,44 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
         return None, [f"{where}: 无法读取 YAML：{exc}"]
     if not isinstance(data, dict):
         return None, [f"{where}: 文件顶层必须是一个映射（code, name, segments, links …）"]
+    return parse_chain(data, where, file_stem=path.stem)
 
+
+def _file_segment_label(where: str):
+    def label(number: int, code: Any, key: str | None) -> str:
+        return f"{where}: 环节 #{number} ({code})" if code else f"{where}: 环节 #{number}"
+    return label
+
+
+def _file_link_label(where: str):
+    def label(number: int, source: Any, target: Any) -> str:
+        return f"{where}: 链接 #{number} [{source} → {target}]" if source or target else f"{where}: 链接 #{number}"
+    return label
+
+
+def parse_chain(data: dict, where: str, *, file_stem: str | None = None,
+                segment_label: Callable[[int, Any, str | None], str] | None = None,
+                link_label: Callable[[int, Any, Any], str] | None = None,
+                segment_position: Callable[[int], str] | None = None) -> tuple[ChainDef | None, list[str]]:
+    """Validate one chain given as the data files' mapping: (chain, errors), chain None on any error.
+
+    The one validator of a chain, whether it comes from a YAML file or from the Excel template
+    (crm/chains/building.py). ``segment_label(number, code, field)`` and ``link_label(number, source,
+    target)`` say where a problem is (环节 #3 in a file; 第 4 行 D 列 in a workbook).
+    """
+    segment_label = segment_label or _file_segment_label(where)
+    link_label = link_label or _file_link_label(where)
     errors: list[str] = []
     errors += _unknown_keys(where, data, CHAIN_KEYS)
 
     code = data.get("code")
     if not isinstance(code, str) or not CHAIN_CODE_RE.match(code):
         errors.append(f"{where}: 链代码 code 必须是小写英文标识，实际为 {code!r}")
-        code = path.stem
-    elif code != path.stem:
-        errors.append(f"{where}: 链代码 code “{code}” 必须与文件名 {path.stem} 一致")
+        code = file_stem or ""
+    elif file_stem is not None and code != file_stem:
+        errors.append(f"{where}: 链代码 code “{code}” 必须与文件名 {file_stem} 一致")
+    elif len(code) > MAX_CODE_LEN:
+        errors.append(f"{where}: 链代码 code 超过 {MAX_CODE_LEN} 个字符")
 
     name = _text(data, "name")
     if not name:
@@ -173,7 +201,8 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
     if not isinstance(raw_segments, list) or not raw_segments:
         errors.append(f"{where}: 环节 segments 必须是非空列表")
         raw_segments = []
-    segments, declared, seg_errors = _parse_segments(where, code, raw_segments)
+    segments, declared, seg_errors = _parse_segments(where, code, raw_segments, segment_label,
+                                                     segment_position or (lambda number: f"#{number}"))
     errors += seg_errors
 
     # Links are checked against every code declared, even one whose segment has other errors,
@@ -185,7 +214,7 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
     if not isinstance(raw_links, list):
         errors.append(f"{where}: 链接 links 必须是列表")
         raw_links = []
-    links, link_errors = _parse_links(where, prefix, set(declared), raw_links)
+    links, link_errors = _parse_links(where, prefix, set(declared), raw_links, link_label)
     errors += link_errors
 
     if errors:
@@ -203,7 +232,8 @@ def _parse_file(path: Path) -> tuple[ChainDef | None, list[str]]:
 
 
 def _parse_segments(
-    where: str, chain: str, raw: list[Any]
+    where: str, chain: str, raw: list[Any], segment_label: Callable[[int, Any, str | None], str],
+    segment_position: Callable[[int], str] = lambda number: f"#{number}",
 ) -> tuple[list[SegmentDef], list[str], list[str]]:
     """Return (valid segments, every well-formed code declared, errors)."""
     errors: list[str] = []
@@ -213,52 +243,52 @@ def _parse_segments(
 
     for number, entry in enumerate(raw, start=1):
         if not isinstance(entry, dict):
-            errors.append(f"{where}: 环节 #{number}: 必须是一个映射（code, name, tier …）")
+            errors.append(f"{segment_label(number, None, None)}: 必须是一个映射（code, name, tier …）")
             continue
         code = entry.get("code")
-        label = f"{where}: 环节 #{number} ({code})" if code else f"{where}: 环节 #{number}"
-        problems: list[str] = []
+        problems: list[tuple[str | None, str]] = []  # (field, message)
 
-        problems += [msg for msg in _unknown_keys("", entry, SEGMENT_KEYS)]
+        problems += [(None, msg) for msg in _unknown_keys("", entry, SEGMENT_KEYS)]
         if not isinstance(code, str) or not SEGMENT_CODE_RE.match(code):
-            problems.append(f"环节代码 code 必须形如 AL-BAUXITE（大写、带链前缀），实际为 {code!r}")
+            problems.append(("code", f"环节代码 code 必须形如 AL-BAUXITE（大写、带链前缀），实际为 {code!r}"))
         elif len(code) > MAX_CODE_LEN:
-            problems.append(f"环节代码 code 超过 {MAX_CODE_LEN} 个字符")
+            problems.append(("code", f"环节代码 code 超过 {MAX_CODE_LEN} 个字符"))
         else:
             if prefix is None:
                 prefix = segment_prefix(code)
             elif segment_prefix(code) != prefix:
-                problems.append(f"环节代码 code 的前缀必须与本链其他环节一致（{prefix}-）")
+                problems.append(("code", f"环节代码 code 的前缀必须与本链其他环节一致（{prefix}-）"))
             if code in first_seen:
-                errors.append(f"{where}: 重复的环节代码 {code} (环节 #{first_seen[code]} 与 #{number})")
+                errors.append(f"{where}: 重复的环节代码 {code} (环节 {segment_position(first_seen[code])} "
+                              f"与 {segment_position(number)})")
             else:
                 first_seen[code] = number
 
         name = _text(entry, "name")
         if not name:
-            problems.append("缺少名称 name")
+            problems.append(("name", "缺少名称 name"))
         elif len(name) > MAX_NAME_LEN:
-            problems.append(f"名称 name 超过 {MAX_NAME_LEN} 个字")
+            problems.append(("name", f"名称 name 超过 {MAX_NAME_LEN} 个字"))
         name_en = _text(entry, "name_en")
         if len(name_en) > MAX_NAME_EN_LEN:
-            problems.append(f"英文名称 name_en 超过 {MAX_NAME_EN_LEN} 个字符")
+            problems.append(("name_en", f"英文名称 name_en 超过 {MAX_NAME_EN_LEN} 个字符"))
 
         tier = entry.get("tier")
         if tier not in TIERS:
             shown = "（缺少）" if tier is None else f'"{tier}"'
-            problems.append(f"层级 tier 必须是 {'/'.join(TIERS)}，实际为 {shown}")
+            problems.append(("tier", f"层级 tier 必须是 {'/'.join(TIERS)}，实际为 {shown}"))
 
         value_add = entry.get("value_add")
         if isinstance(value_add, bool) or not isinstance(value_add, int) or not 1 <= value_add <= 5:
             shown = "（缺少）" if value_add is None else repr(value_add)
-            problems.append(f"价值层级 value_add 必须是 1–5 的整数，实际为 {shown}")
+            problems.append(("value_add", f"价值层级 value_add 必须是 1–5 的整数，实际为 {shown}"))
 
         products, msgs = _word_list(entry, "products", "主要产品", min_len=1)
-        problems += msgs
+        problems += [("products", m) for m in msgs]
         keywords, msgs = _word_list(entry, "keywords", "关键词", min_len=2)
-        problems += msgs
+        problems += [("keywords", m) for m in msgs]
 
-        errors += [f"{label}: {p}" for p in problems]
+        errors += [f"{segment_label(number, code, key)}: {p}" for key, p in problems]
         if not problems and isinstance(code, str):
             segments.append(
                 SegmentDef(
@@ -276,7 +306,8 @@ def _parse_segments(
 
 
 def _parse_links(
-    where: str, prefix: str | None, own_codes: set[str], raw: list[Any]
+    where: str, prefix: str | None, own_codes: set[str], raw: list[Any],
+    link_label: Callable[[int, Any, Any], str],
 ) -> tuple[list[tuple[str, str]], list[str]]:
     errors: list[str] = []
     links: list[tuple[str, str]] = []
@@ -288,10 +319,10 @@ def _parse_links(
             or len(entry) != 2
             or not all(isinstance(c, str) and c for c in entry)
         ):
-            errors.append(f"{where}: 链接 #{number}: 必须是 [供应方, 采购方] 两个环节代码，实际为 {entry!r}")
+            errors.append(f"{link_label(number, None, None)}: 必须是 [供应方, 采购方] 两个环节代码，实际为 {entry!r}")
             continue
         source, target = entry
-        label = f"{where}: 链接 #{number} [{source} → {target}]"
+        label = link_label(number, source, target)
         problems: list[str] = []
         if source == target:
             problems.append("环节不能链接到自身")

@@ -145,7 +145,7 @@ def chains_layout_report() -> None:
 
 def _load_chains(directory: str | None = None) -> None:
     from chains.definitions import DEFAULT_DATA_DIR, DefinitionError, load_all
-    from crm.catalog.service import sync_chains
+    from crm.catalog.service import format_kept, sync_chains
 
     try:
         definitions = load_all(directory or DEFAULT_DATA_DIR)
@@ -157,6 +157,8 @@ def _load_chains(directory: str | None = None) -> None:
     db.session.commit()
     click.echo(f"chains loaded: {len(definitions)} chains; changed {stats['chains']} chains, "
                f"{stats['segments']} segments, {stats['links']} new links")
+    for kept in stats["kept"]:
+        click.echo(format_kept(*kept))
 
 
 @click.group("ledger")

@@ -428,6 +428,7 @@ RULES = {
     "land.accept": _chiefs_of_zone("作出达产验收结论"),     # record: the project or its acceptance
     "compliance.record": _change_funds,       # record: a yearly actual or developed area (crm/compliance)
     "compliance.act": _chiefs_of_zone("登记约谈、限期整改、收回/清退等处置"),  # record: the project or action
+    "zone.set_leading_chains": _chiefs_of_zone("设置主导产业链"),  # record: a zone or zone id
     "history.see_name": _see_name,            # record: the author of a change
     "city.all_zones": _admin_only("在各园区之间选择"),  # choose any zone on a form, the city's by-zone views
     "enterprise.merge": _admin_only("合并企业"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +39,10 @@ class Segment(TimestampMixin, db.Model):
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # Set when an admin edits the segment in the UI: `flask chains load` then keeps the database's
+    # values and reports where the file differs.
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     chain: Mapped[Chain] = relationship(back_populates="segments")
 

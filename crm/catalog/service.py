@@ -7,19 +7,28 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from chains.definitions import MAX_NAME_EN_LEN, MAX_NAME_LEN, TIERS, ChainDef
+from crm.db import utcnow
 from crm.extensions import db
 from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.errors import ServiceError
+from crm.permissions import require
 
 
-def sync_chains(definitions: Iterable[ChainDef]) -> dict[str, int]:
+# The fields an admin edits in the UI, with their labels for the load report.
+EDITABLE_FIELDS = {"name": "环节名称", "name_en": "英文名称", "tier": "层级", "value_add": "价值层级",
+                   "products": "主要产品", "keywords": "关键词"}
+
+
+def sync_chains(definitions: Iterable[ChainDef]) -> dict:
     """Insert or update chains, segments and links from their definitions; returns counts of changes.
 
     Segments and links that a file no longer lists are kept (enterprises may be mapped to them) —
-    removing one is an admin's decision in the UI.
+    removing one is an admin's decision in the UI. A segment an admin edited (``edited_at`` set)
+    keeps its edited fields; ``stats["kept"]`` lists (code, field, file value, database value)
+    wherever the file says otherwise.
     """
     definitions = list(definitions)
-    stats = {"chains": 0, "segments": 0, "links": 0}
+    stats: dict = {"chains": 0, "segments": 0, "links": 0, "kept": []}
     chains = {c.code: c for c in db.session.scalars(select(Chain))}
     segments = {s.code: s for s in db.session.scalars(select(Segment))}
     for definition in definitions:
@@ -34,11 +43,13 @@ def sync_chains(definitions: Iterable[ChainDef]) -> dict[str, int]:
             if segment is None:
                 segment = segments[seg.code] = Segment(code=seg.code)
                 db.session.add(segment)
-            stats["segments"] += _assign(
-                segment, chain=chain, name=seg.name, name_en=seg.name_en, tier=seg.tier,
-                value_add=seg.value_add, products=list(seg.products), keywords=list(seg.keywords),
-                sort_order=order,
-            )
+            from_file = {"name": seg.name, "name_en": seg.name_en, "tier": seg.tier, "value_add": seg.value_add,
+                         "products": list(seg.products), "keywords": list(seg.keywords)}
+            if segment.edited_at is not None:
+                stats["kept"] += [(seg.code, field, value, getattr(segment, field))
+                                  for field, value in from_file.items() if getattr(segment, field) != value]
+                from_file = {}
+            stats["segments"] += _assign(segment, chain=chain, sort_order=order, **from_file)
     db.session.flush()
     existing = set(db.session.execute(select(SegmentLink.from_segment_id, SegmentLink.to_segment_id)).tuples())
     for definition in definitions:
@@ -62,9 +73,15 @@ def _assign(record, **values) -> int:
     return changed
 
 
+def format_kept(code: str, field: str, file_value, db_value) -> str:
+    """One line of the load report: 保留管理员修改: AL-FOIL 环节名称 文件值 → 库中值."""
+    def show(value):
+        return "、".join(value) if isinstance(value, list) else str(value)
+    return f"保留管理员修改: {code} {EDITABLE_FIELDS[field]} {show(file_value)} → {show(db_value)}"
+
+
 # --- admin edits in the UI (audited automatically at flush) ------------------------------
-# Note: ``sync_chains`` makes the database match the files again, so an edit made here and not
-# carried into chains/data is undone by the next `flask chains load`.
+# An edited segment is marked (edited_at, edited_by_id) so that `flask chains load` keeps it.
 
 _WORD_SEPARATORS = re.compile(r"[,，、;；\n\r]+")
 MAX_WORDS = 30
@@ -119,6 +136,9 @@ def update_segment(actor, segment: Segment, data: dict) -> bool:
     _check_words(keywords, "keywords", "关键词", 2)
     changed = _assign(segment, name=name, name_en=name_en, tier=tier, value_add=value_add,
                       products=products, keywords=keywords)
+    if changed:
+        segment.edited_at = utcnow()
+        segment.edited_by_id = getattr(actor, "id", None)
     db.session.flush()
     return bool(changed)
 
@@ -153,3 +173,19 @@ def delete_link(actor, link: SegmentLink) -> None:
     """Remove a link; the audit log keeps what it was (a link has no soft delete)."""
     db.session.delete(link)
     db.session.flush()
+
+
+def set_leading_chains(actor, zone, codes: Iterable[str]) -> bool:
+    """A zone's leading chains (主导产业链), chosen by its chief or the admin; returns whether they changed."""
+    require(actor, "zone.set_leading_chains", zone)
+    known = list(db.session.scalars(select(Chain.code).order_by(Chain.code)))
+    chosen = {(code or "").strip() for code in codes} - {""}
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        raise ServiceError(f"未知产业链 {'、'.join(unknown)}", field="chains")
+    ordered = [code for code in known if code in chosen]
+    if list(zone.leading_chains or []) == ordered:
+        return False
+    zone.leading_chains = ordered
+    db.session.flush()
+    return True

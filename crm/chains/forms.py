@@ -1,4 +1,5 @@
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from chains.definitions import MAX_NAME_EN_LEN, MAX_NAME_LEN, TIERS
@@ -39,3 +40,19 @@ class LinkForm(BaseForm):
         DataRequired("请填写供应方环节代码"), Length(max=32, message="环节代码最多 32 个字符")])
     to_code = StringField("采购方环节代码", validators=[
         DataRequired("请填写采购方环节代码"), Length(max=32, message="环节代码最多 32 个字符")])
+
+
+class BuildUploadForm(BaseForm):
+    file = FileField("产业链模板（.xlsx）", validators=[FileRequired("请选择填好的产业链模板")])
+
+
+class BuildSaveForm(BaseForm):
+    """The preview's save: the chain as checked, sent back and checked again before it is written."""
+
+    payload = HiddenField(validators=[DataRequired("预览内容丢失，请重新上传"),
+                                      Length(max=500_000, message="预览内容太大，请重新上传")])
+
+
+class LeadingChainsForm(BaseForm):
+    # The service checks the codes, so a forged one gets a Chinese message rather than a 500.
+    chains = SelectMultipleField("主导产业链", validate_choice=False)

@@ -6,12 +6,15 @@ static/js/chain_map.js; no template carries inline script or style (CSP).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+import io
+import json
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from crm.chains.forms import LinkForm, MappingForm, SegmentForm
+from crm.chains.forms import BuildSaveForm, BuildUploadForm, LeadingChainsForm, LinkForm, MappingForm, SegmentForm
 from crm.extensions import db
 from crm.inputs import id_or_none, parse_id
 from crm.forms import form_data
@@ -19,10 +22,12 @@ from crm.catalog.models import Chain, Segment, SegmentLink
 from crm.library.models import Enterprise
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES
-from crm.permissions import MASKED_NAME, allowed, can, sees_in_full, visible_zone_ids
+from crm.permissions import MASKED_NAME, allowed, can, can_see_zone, sees_in_full, visible_zone_ids
 from crm.forms import DeleteForm
 from chains import explain
+from crm.chains import building
 from crm.chains import gaps as analysis
+from crm.imports.reading import ImportRefused
 from crm.library import segments as mapping
 from crm.catalog import service as chain_service
 from crm.chains.gaps import NotFound
@@ -80,11 +85,30 @@ def index():
         abort(404)
     chains = db.session.scalars(select(Chain).order_by(Chain.code)).all()
     leading = {code for zone in zones for code in (zone.leading_chains or [])}
+    # One zone in view that the user may set: its chief (or the admin) chooses its leading chains here.
+    leading_zone = zones[0] if len(zones) == 1 and can(current_user, "zone.set_leading_chains", zones[0]) else None
     return render_template(
         "chains/index.html", chains=chains, coverage=coverage, leading=leading,
+        leading_zone=leading_zone, leading_form=LeadingChainsForm(formdata=None) if leading_zone else None,
         scope=analysis.scope_label(zones, zone_ids), zone_options=_zone_options(current_user),
         zone_id=zone_id, zone_query={"zone_id": zone_id} if zone_id is not None else {},
     )
+
+
+@bp.route("/leading/<int:zone_id>", methods=["POST"])
+@allowed("zone.set_leading_chains")
+def set_leading(zone_id):
+    """A zone's chief (or the admin) ticks the zone's leading chains on the chains index."""
+    if not can_see_zone(current_user, zone_id):
+        abort(404)
+    zone = db.session.get(Zone, zone_id) or abort(404)
+    form = LeadingChainsForm()
+    if form.validate_on_submit():
+        with saving() as saved:
+            changed = chain_service.set_leading_chains(current_user, zone, form.chains.data or [])
+        if saved:
+            flash(f"已保存{zone.name}的主导产业链" if changed else "没有修改", "success" if changed else "info")
+    return redirect(url_for("chains.index", zone_id=zone.id))
 
 
 @bp.route("/<code>", endpoint="map")
@@ -311,3 +335,64 @@ def edit_segment(segment_id):
              if segment.id in (link.from_segment_id, link.to_segment_id)]
     return render_template("chains/segment_form.html", segment=segment, form=form, links=links,
                            delete_form=DeleteForm())
+
+
+# --- admin: the chain builder (Excel template → preview → save) ---------------------------
+
+
+@bp.route("/build", methods=["GET", "POST"])
+@allowed("admin.manage")
+def build():
+    """Upload a filled template: its problems by sheet, row and column, or a preview of the chain."""
+    form = BuildUploadForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            draft = building.read_workbook(upload.read(building.MAX_BYTES + 1), upload.filename or "")
+        except ImportRefused as refused:
+            errors = [refused.message]
+        else:
+            errors = draft.errors
+            if draft.chain is not None:
+                return _preview(draft)
+    return render_template("chains/build.html", form=form, errors=errors)
+
+
+def _preview(draft):
+    save_form = BuildSaveForm(formdata=None)
+    save_form.payload.data = json.dumps(draft.data, ensure_ascii=False)
+    return render_template("chains/build_preview.html", chain=draft.chain, tiers=building.preview(draft.chain),
+                           form=save_form)
+
+
+@bp.route("/build/template.xlsx")
+@allowed("admin.manage")
+def build_template():
+    return send_file(io.BytesIO(building.template_workbook()), as_attachment=True, download_name="产业链导入模板.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+@bp.route("/build/save", methods=["POST"])
+@allowed("admin.manage")
+def build_save():
+    """Save the previewed chain: checked again, written all at once, or nothing."""
+    form = BuildSaveForm()
+    errors = []
+    if form.validate_on_submit():
+        try:
+            data = json.loads(form.payload.data)
+        except ValueError:
+            data = None
+        draft = building.check_data(data)
+        errors = draft.errors
+        if draft.chain is not None:
+            with saving() as saved:
+                chain = building.save_chain(current_user, draft.chain)
+            if saved:
+                flash(f"已新建产业链 {chain.name}（{len(draft.chain.segments)} 个环节、{len(draft.chain.links)} 条链接）",
+                      "success")
+                return redirect(url_for("chains.map", code=chain.code))
+    else:
+        errors = [message for messages in form.errors.values() for message in messages]
+    return render_template("chains/build.html", form=BuildUploadForm(formdata=None), errors=errors), 400

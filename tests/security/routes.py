@@ -424,6 +424,22 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         s = t.segments[0]
         return {"name": s.name, "name_en": s.name_en or "", "tier": s.tier, "value_add": s.value_add,
                 "products": "、".join(s.products or []), "keywords": "、".join(s.keywords or [])}
+    if endpoint == "chains.set_leading":
+        return {"chains": ["aluminium"]}
+    if endpoint in ("chains.build", "chains.build_save"):
+        import json
+        from io import BytesIO
+
+        from tests.chains_app.test_builder import workbook
+
+        prefix = "".join(chr(ord("A") + int(c, 16) % 26) for c in token[:6])
+        chain = {"code": f"matrix_{token[:8]}", "name": "矩阵产业链", "version": "1",
+                 "segments": [{"code": f"{prefix}-ONE", "name": "矩阵环节", "tier": "上游", "value_add": 3}],
+                 "links": []}
+        if endpoint == "chains.build_save":
+            return {"payload": json.dumps(chain, ensure_ascii=False)}
+        return {"file": (BytesIO(workbook([chain["code"], chain["name"], "", "", "1"],
+                                          [[f"{prefix}-ONE", "矩阵环节", "", "上游", 3, "", ""]], [])), "链.xlsx")}
     if endpoint == "enterprises.new":
         return {"name": f"矩阵新建企业{token[:6]}有限公司", "zone_id": 0, "submission_token": token}
     if endpoint == "enterprises.edit":

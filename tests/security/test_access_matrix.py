@@ -94,6 +94,10 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "chains.edit_chain": ("/chains/{chain}/segments", {"GET": any_(ADMIN_GET), "POST": any_(ADMIN_POST)}),
     "chains.delete_link": ("/chains/links/{link}/delete", {"POST": any_(ADMIN_POST)}),
     "chains.edit_segment": ("/chains/segments/{segment}/edit", {"GET": any_(ADMIN_GET), "POST": any_(ADMIN_POST)}),
+    "chains.build": ("/chains/build", {"GET": any_(ADMIN_GET), "POST": any_((L, 403, 403, 403, 200))}),  # preview
+    "chains.build_template": ("/chains/build/template.xlsx", {"GET": any_(ADMIN_GET)}),
+    "chains.build_save": ("/chains/build/save", {"POST": any_(ADMIN_POST)}),
+    "chains.set_leading": ("/chains/leading/{zone}", {"POST": zoned((L, 403, M, 403, M), (L, 403, 404, 403, M))}),
     # --- the enterprise library (city-wide: a firm local to either zone is everyone's) ----------
     "enterprises.index": ("/enterprises/", {"GET": any_(ANY_READ)}),
     "enterprises.new": ("/enterprises/new", {"GET": any_(WRITE_GET), "POST": any_(WRITE_POST)}),
