@@ -13,10 +13,11 @@ from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
 from crm.submissions import FormSubmission
+from crm.service.models import EnterpriseRequest, OfficerRating, ServiceAssignment, ZoneRequestSetting
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
+    "AuditEntry", "CapitalIncrease", "EnterpriseRequest", "OfficerRating", "ServiceAssignment", "ZoneRequestSetting", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
     "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",

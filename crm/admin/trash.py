@@ -25,6 +25,7 @@ from crm.extensions import db
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import Project
+from crm.service.models import EnterpriseRequest
 from crm.visits.models import Visit
 
 
@@ -51,6 +52,7 @@ KINDS: dict[str, Kind] = {
                     ("enterprise",)),
     "note": Kind("企业备注", EnterpriseNote, ("enterprise",), lambda n: n.text[:60],
                  ("enterprise",)),
+    "request": Kind("企业诉求", EnterpriseRequest, ("enterprise",), lambda r: f"{r.received_on.isoformat()} {r.category}"),
     "mapping": Kind("产业链环节关联", EnterpriseSegment, ("enterprise",), lambda m: m.segment.name),
 }
 KIND_OF = {kind.model: name for name, kind in KINDS.items()}
