@@ -141,9 +141,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.ledger.views import bp as reports_bp
     from crm.visits.views import bp as visits_bp
     from crm.jobs.views import bp as jobs_bp
+    from crm.service.views import bp as service_bp
 
     for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
-                      imports_bp, jobs_bp):
+                      imports_bp, jobs_bp, service_bp):
         app.register_blueprint(blueprint)
 
 
