@@ -70,7 +70,11 @@ def _apply(req: EnterpriseRequest, data: dict[str, Any]) -> None:
 
 
 def create_request(actor, enterprise: Enterprise, data: dict[str, Any]) -> EnterpriseRequest:
-    zone_id = _zone_for(actor, data)
+    if enterprise.zone_id is not None:  # a local firm's requests are its zone's
+        zone_id = enterprise.zone_id
+        require(actor, "request.change", zone_id)
+    else:  # a signed project's firm from elsewhere: the zone that serves it
+        zone_id = _zone_for(actor, data)
     req = EnterpriseRequest(zone_id=zone_id, enterprise_id=enterprise.id, status=rules.RECEIVED)
     _apply(req, data)
     db.session.add(req)

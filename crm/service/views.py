@@ -48,9 +48,11 @@ def new():
     if enterprise is None:
         flash("请先在企业库中选择企业，再登记诉求。", "warning")
         return redirect(url_for("enterprises.index"))
+    if enterprise.zone_id is not None and not can(current_user, "request.change", enterprise.zone_id):
+        abort(404)  # another zone's local firm: its requests are that zone's
     form = RequestForm()
     form.zone_id.choices = zone_choices(current_user)
-    if not can(current_user, "city.all_zones"):
+    if not can(current_user, "city.all_zones") or enterprise.zone_id is not None:
         del form.zone_id
     if request.method == "GET":
         form.submission_token.data = new_token()
@@ -167,8 +169,7 @@ def ratings():
 def rate_officer():
     enterprise = _enterprise_or_none()
     if enterprise is None or enterprise.zone_id is None or not can(current_user, "request.change", enterprise.zone_id):
-        flash("请从本园区在园企业的页面进入企业测评。", "warning")
-        return redirect(url_for("service.ratings"))
+        abort(404)  # only a local firm of the user's zone: another zone's reads as absent
     form = OfficerRatingForm()
     form.officer_id.choices = _zone_staff(enterprise.zone_id)
     if request.method == "GET":
