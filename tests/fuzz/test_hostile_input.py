@@ -106,7 +106,8 @@ class Targets:
         contact = add_contact(world.admin, world.enterprise, {"name": "联系人甲"})
         note = add_note(world.admin, world.enterprise, "备注甲")
         db.session.commit()
-        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job}
+        extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job,
+                 "request_id": self._request}
         made = {}
         for name, make in extra.items():
             try:
@@ -127,6 +128,16 @@ class Targets:
             "kind": "project", "record_id": world.project_b.id, "conflict_id": conflict,
             "token": uuid.uuid4().hex, **made,
         }
+
+    @staticmethod
+    def _request(world):
+        """A 企业诉求 of zone A (officer_a's), taken on the world's firm."""
+        from datetime import date
+
+        from crm.service.service import create_request
+
+        return create_request(world.officer_a, world.enterprise, {
+            "category": "审批", "received_on": date.today(), "description": "模糊测试诉求", "deadline": None}).id
 
     @staticmethod
     def _job(world):
