@@ -206,7 +206,7 @@ def settings():
     return render_template("service/settings.html", form=form, zone_id=zone_id, zones=choices)
 
 
-@bp.route("/export")
+@bp.route("/ledger.xlsx")
 @allowed("reports.read")
 def export():
     month = request.args.get("month", "")

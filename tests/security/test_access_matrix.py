@@ -184,7 +184,7 @@ MATRIX: dict[str, tuple[str, dict]] = {
     "service.rate_officer": ("/service/ratings/new?enterprise_id={enterprise}",
                              {"GET": zoned(WRITE_GET, WRITE_GET_OTHER), "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     "service.settings": ("/service/settings", {"GET": any_((L, 403, 200, 403, 200)), "POST": any_((L, 403, M, 403, M))}),
-    "service.export": ("/service/export", {"GET": any_((L, 403, 200, 200, 200))}),
+    "service.export": ("/service/ledger.xlsx", {"GET": any_((L, 403, 200, 200, 200))}),
 }
 
 

@@ -67,7 +67,7 @@ def test_ledger_export_and_ratings(world, login_as, app):
     chief = login_as(world.chief_a)
     chief.post(f"/service/new?enterprise_id={firm.id}", data={
         "category": "融资", "received_on": date.today().isoformat(), "description": "贷款", "submission_token": new_token()})
-    sheet = load_workbook(BytesIO(chief.get(f"/service/export?month={date.today():%Y-%m}").data)).active
+    sheet = load_workbook(BytesIO(chief.get(f"/service/ledger.xlsx?month={date.today():%Y-%m}").data)).active
     assert sheet.cell(3, 4).value == "融资"
     chief.post(f"/service/ratings/new?enterprise_id={firm.id}", data={
         "period": "2026H2", "officer_id": world.officer_a.id, "rating": "基本满意"})
