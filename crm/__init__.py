@@ -144,9 +144,11 @@ def register_blueprints(app: Flask) -> None:
     from crm.efficiency.views import bp as efficiency_bp
     from crm.land.views import bp as land_bp
     from crm.compliance.views import bp as compliance_bp
+    from crm.service.views import bp as service_bp
 
     for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
-                      imports_bp, jobs_bp, land_bp, compliance_bp, efficiency_bp):
+                      imports_bp, jobs_bp, land_bp, compliance_bp, efficiency_bp,
+                      service_bp):
         app.register_blueprint(blueprint)
 
 

@@ -16,10 +16,12 @@ from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
 from crm.submissions import FormSubmission
+from crm.service.models import EnterpriseRequest, OfficerRating, ServiceAssignment, ZoneRequestSetting
 from crm.visits.models import Visit
 
 __all__ = [
     "AuditEntry", "CapitalIncrease", "Chain", "ComplianceAction", "Contact", "DevelopedArea", "EfficiencyFigures",
+    "EnterpriseRequest", "OfficerRating", "ServiceAssignment", "ZoneRequestSetting",
     "EfficiencyMethod", "EfficiencyResult", "Enterprise", "EnterpriseMerge", "EnterpriseNote", "LandAcceptance",
     "Parcel", "ProjectActual", "ProjectParcel",
     "EnterpriseSearchGram", "EnterpriseSegment",

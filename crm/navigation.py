@@ -14,6 +14,7 @@ NAV = (
     ("projects.index", "项目库", "projects.index", None),
     ("projects.board", "项目看板", "projects.board", None),
     ("visits.index", "走访洽谈", "visits.index", None),
+    ("service.index", "企业服务", "service.", None),
     ("chains.index", "产业链", "chains.", None),
     ("compliance.index", "履约监管", "compliance.", None),
     ("land.index", "标准地", "land.", None),

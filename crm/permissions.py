@@ -406,6 +406,13 @@ def _evaluate_efficiency(actor, record, **context) -> Refusal | None:
     return Refusal("只有本园区负责人或市投促中心可以设置评价方法和开展亩均效益评价")
 
 
+def _assign_service(actor, record, **context) -> Refusal | None:
+    """Naming a firm's 包保干部 and 责任领导: the zone's chiefs and the admin."""
+    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
+        return None
+    return Refusal("只有园区负责人或市投促中心可以指定包保干部", "officer_id")
+
+
 RULES = {
     "zone.write": _writer_in_zone,            # record: a zone id — create projects, visits, contacts there
     "project.change": _change_project,        # edit, stage, segments, commitments, delete
@@ -438,6 +445,9 @@ RULES = {
     "trash.restore": _admin_only("从回收站恢复记录"),
     "jobs.see_all": _admin_only("查看所有人的任务"),  # 我的任务 and a job's page: one's own otherwise
     "admin.manage": _admin_only("管理用户、园区和产业链"),
+    "service.assign": _assign_service,        # record: a zone id or a ServiceAssignment — 包保干部/责任领导
+    "request.change": _writer_in_zone,        # record: a zone id or an EnterpriseRequest — 企业诉求, 企业测评
+    "service.settings": _set_targets,         # record: a zone id — days per category of request
 }
 
 # What deleting a record asks (``records.soft_delete``), by its kind.
@@ -448,6 +458,7 @@ DELETE_ACTIONS = {
     "EfficiencyFigures": "efficiency.enter",
     "Parcel": "parcel.change", "ProjectParcel": "land.link", "LandAcceptance": "land.accept",
     "ProjectActual": "compliance.record", "DevelopedArea": "compliance.record", "ComplianceAction": "compliance.act",
+    "EnterpriseRequest": "request.change",
 }
 
 

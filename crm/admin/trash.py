@@ -28,6 +28,7 @@ from crm.land.models import LandAcceptance, Parcel, ProjectParcel
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote
 from crm.pipeline.models import Project
+from crm.service.models import EnterpriseRequest
 from crm.visits.models import Visit
 
 
@@ -55,6 +56,7 @@ KINDS: dict[str, Kind] = {
     "note": Kind("企业备注", EnterpriseNote, ("enterprise",), lambda n: n.text[:60],
                  ("enterprise",)),
     "efficiency": Kind("亩均效益数据", EfficiencyFigures, ("enterprise",), lambda r: f"{r.enterprise.name} {r.year} 年"),
+    "request": Kind("企业诉求", EnterpriseRequest, ("enterprise",), lambda r: f"{r.received_on.isoformat()} {r.category}"),
     "mapping": Kind("产业链环节关联", EnterpriseSegment, ("enterprise",), lambda m: m.segment.name),
     "parcel": Kind("地块", Parcel, (), lambda p: f"{p.code} {p.area} 亩"),
     "project_parcel": Kind("项目供地", ProjectParcel, ("project", "parcel"), lambda l: l.parcel.code),

@@ -16,6 +16,7 @@ from crm.visits.models import Visit
 from crm.accounts.zones import Zone
 from crm.pipeline.models import ACTIVE_LEAD_STAGES, PIPELINE_STAGES
 from crm.permissions import scope
+from crm.service.service import my_service
 from crm.pipeline.first_report import RULING_NOTICE_DAYS, ruling_notices
 
 UPCOMING_DAYS = 14
@@ -54,6 +55,7 @@ def my_work(user: User, today: date | None = None) -> dict:
         "ruling_days": RULING_NOTICE_DAYS,
         "today": today,
         "upcoming_days": UPCOMING_DAYS,
+        "service": my_service(user, today),  # 包保 firms and their open requests
     }
 
 

@@ -8,6 +8,7 @@ from crm.permissions import can_see_zone
 from crm.inputs import parse_id, parse_year
 from crm.dashboard.service import overview
 from crm.views import zone_choices
+from crm.service.service import figures as service_figures
 
 bp = Blueprint("main", __name__, template_folder="templates")
 
@@ -20,7 +21,8 @@ def dashboard():
         abort(404)
     data = overview(current_user, year, zone_id)
     return render_template("main/dashboard.html", overview=data, charts=_chart_data(data),
-                           zones=zone_choices(current_user, writable=False))
+                           zones=zone_choices(current_user, writable=False),
+                           service_figures=service_figures(current_user))
 
 
 def _link(filters: dict) -> str:

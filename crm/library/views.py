@@ -24,6 +24,7 @@ from crm.library import duplicates as duplicate_service
 from crm.library.duplicates import find_duplicates
 from crm.library.service import segment_choices
 from crm.views import all_zone_choices, flash_form_errors, int_filter, list_filters, page_of, saving, create_once, submitted_before
+from crm.service import service as service_blocks  # the 包保 block of the enterprise page (edge module)
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises", template_folder="templates")
 
@@ -107,6 +108,7 @@ def detail(enterprise_id):
         notes=enterprise_service.notes_of(current_user, enterprise),
         contact_form=_with_zones(ContactForm()), note_form=_with_zones(NoteForm()),
         holds=holds_elsewhere(enterprise, visible_zone_ids(current_user)),
+        service_block=service_blocks.enterprise_block(current_user, enterprise),
         working_zones=_working_zone_names(enterprise) if can(current_user, "city.all_zones") else [],
         may_edit=can(current_user, "enterprise.edit", enterprise),
         may_delete=can(current_user, "enterprise.delete", enterprise),

@@ -19,11 +19,12 @@ EDGE_MODULES = {"views.py", "forms.py", "commands.py"}
 # Pure rules: no Flask, no SQLAlchemy, no database, no app package outside other pure modules.
 PURE_MODULES = ("chains", "crm/fields.py", "crm/pipeline/lifecycle.py", "crm/ledger/figures.py",
                 "crm/imports/reading.py", "crm/library/names.py", "crm/land/indicators.py",
-                "crm/compliance/rules.py", "crm/efficiency/method.py", "crm/efficiency/columns.py")
+                "crm/compliance/rules.py", "crm/efficiency/method.py", "crm/efficiency/columns.py",
+                "crm/service/rules.py")
 IMPURE_ROOTS = ("flask", "flask_login", "flask_wtf", "sqlalchemy", "crm.extensions", "crm.db", "wtforms")
 PURE_CRM_ALLOWED = ("crm.pipeline.lifecycle", "crm.ledger.figures", "crm.fields", "crm.imports.reading",
                     "crm.library.names", "crm.imports.headers", "crm.land.indicators", "crm.compliance.rules",
-                    "crm.efficiency.method", "crm.efficiency.columns")
+                    "crm.efficiency.method", "crm.efficiency.columns", "crm.service.rules")
 
 
 def _imports(path: Path) -> list[str]:

@@ -99,12 +99,24 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
                                                      "investment_intensity": 300, "environmental_terms": "废水达标排放"})
         signed = db.session.scalars(scope(select(Project), Project, user).where(
             Project.signed_date.is_not(None), Project.stage != "终止").order_by(Project.id)).first()
+
+        # A 企业诉求 of the user's zone (its page draws the advance form).
+        from datetime import date
+
+        from crm.service.models import EnterpriseRequest
+
+        request_ = EnterpriseRequest(zone_id=zone.id, enterprise_id=enterprise.id, category="审批",
+                                     received_on=date.today(), deadline=date.today(), description="CSP巡检诉求")
+        db.session.add(request_)
         db.session.commit()
+        local = db.session.scalars(select(Enterprise).where(  # a firm local to the zone: 包保 and 企业测评
+            Enterprise.zone_id == zone.id, Enterprise.deleted_at.is_(None)).order_by(Enterprise.id)).first()
         arguments = {
             "project_id": project.id, "visit_id": visit.id, "enterprise_id": enterprise.id, "code": CHAIN,
             "segment_id": segment.id, "user_id": other_user.id, "zone_id": zone.id,
             "contact_id": contact.id, "note_id": note.id, "job_id": job.id, "token": upload.token,
             "parcel_id": parcel.id,
+            "request_id": request_.id,
         }
         with app.test_request_context():
             urls = []
@@ -114,6 +126,8 @@ def _urls(app, username: str) -> list[tuple[str, str]]:
                 urls.append((endpoint, url_for(endpoint, **{a: arguments[a] for a in rule.arguments})))
             query = {
                 "projects.new": {"enterprise_id": enterprise.id}, "visits.new": {"enterprise_id": enterprise.id},
+                "service.new": {"enterprise_id": local.id}, "service.assign": {"enterprise_id": local.id},
+                "service.rate_officer": {"enterprise_id": local.id},
             }
             for endpoint in ("land.project", "compliance.project"):
                 query[endpoint] = {"project_id": signed.id}

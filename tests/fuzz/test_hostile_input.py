@@ -108,7 +108,8 @@ class Targets:
         db.session.commit()
         extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job,
                  "figures_id": self._efficiency_figures,
-                 "parcel_id": self._parcel}
+                 "parcel_id": self._parcel,
+                 "request_id": self._request}
         made = {}
         for name, make in extra.items():
             try:
@@ -140,6 +141,15 @@ class Targets:
 
         firm = f.make_enterprise(world.admin, name="模糊测试亩均企业有限公司", zone_id=world.zone_a.id)
         return save_figures(world.admin, firm, date.today().year - 1, {"land_mu": 10, "tax": 100}).id
+
+    def _request(world):
+        """A 企业诉求 of zone A (officer_a's), taken on the world's firm."""
+        from datetime import date
+
+        from crm.service.service import create_request
+
+        return create_request(world.officer_a, world.enterprise, {
+            "category": "审批", "received_on": date.today(), "description": "模糊测试诉求", "deadline": None}).id
 
     @staticmethod
     def _job(world):

@@ -76,6 +76,32 @@ class Targets:
         return made
 
     @cached_property
+    def requests(self) -> dict:
+        """A 企业诉求 (受理) of each zone's local firm."""
+        from crm.service.service import create_request
+
+        made = {own: create_request(self.officer(own), self.enterprise(own), {
+            "category": "用工", "received_on": TODAY, "description": f"矩阵诉求{own}", "deadline": None})
+            for own in ("own", "other")}
+        db.session.commit()
+        return made
+
+    @cached_property
+    def closed_requests(self) -> dict:
+        """A 企业诉求 of each zone, 办结 with a reply (ready to be rated)."""
+        from crm.service.service import advance_request, create_request
+
+        made = {}
+        for own in ("own", "other"):
+            req = create_request(self.officer(own), self.enterprise(own), {
+                "category": "融资", "received_on": TODAY, "description": f"矩阵办结{own}", "deadline": None})
+            advance_request(self.officer(own), req)
+            advance_request(self.officer(own), req, "已答复")
+            made[own] = req
+        db.session.commit()
+        return made
+
+    @cached_property
     def signed(self) -> bool:
         """Both zones' projects signed on the first of this month (funds and contract need it)."""
         from crm.pipeline.service import change_stage
@@ -334,6 +360,10 @@ class Targets:
             values["note"] = self.notes[own].id
         if "{funds}" in template:
             values["funds"] = self.funds[own].id
+        if "{request}" in template:
+            values["request"] = self.requests[own].id
+        if "{closed_request}" in template:
+            values["closed_request"] = self.closed_requests[own].id
         if "{deleted_project}" in template:
             values["deleted_project"] = self.deleted_projects[own].id
         if "{batch}" in template:
@@ -521,4 +551,19 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
     if endpoint == "visits.edit":
         v = t.visit(own)
         return {"kind": v.kind, "visit_date": v.visit_date.isoformat(), "summary": v.summary, "version": v.version}
+    if endpoint == "service.new":
+        return {"category": "用工", "received_on": TODAY.isoformat(), "description": "矩阵诉求", "department": "人社局",
+                "submission_token": token}
+    if endpoint == "service.edit":
+        r = t.requests[own]
+        return {"category": r.category, "received_on": r.received_on.isoformat(), "description": r.description,
+                "version": r.version}
+    if endpoint == "service.rate":
+        return {"rating": "满意"}
+    if endpoint == "service.assign":
+        return {"officer_id": t.officer(own).id, "leader_user_id": 0, "leader_name": "矩阵领导"}
+    if endpoint == "service.rate_officer":
+        return {"period": "2026H2", "officer_id": t.officer(own).id, "rating": "满意"}
+    if endpoint == "service.settings":
+        return {f"days_{i}": "10" for i in range(7)}
     return {}  # a button: only the CSRF token (off in these tests)

@@ -218,6 +218,23 @@ MATRIX: dict[str, tuple[str, dict]] = {
                                              "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     "visits.done": ("/visits/{visit}/done", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     "visits.delete": ("/visits/{visit}/delete", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    # --- 企业服务 (包保, 企业诉求, 企业测评) --------------------------------------------------------
+    "service.index": ("/service/", {"GET": any_(ANY_READ)}),
+    "service.new": ("/service/new?enterprise_id={enterprise}", {"GET": zoned(WRITE_GET, WRITE_GET_OTHER),
+                                                                "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.detail": ("/service/{request}", {"GET": zoned(ANY_READ, OTHER_404)}),
+    "service.edit": ("/service/{request}/edit", {"GET": zoned(WRITE_GET, WRITE_GET_OTHER),
+                                                 "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.advance": ("/service/{request}/advance", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.rate": ("/service/{closed_request}/rate", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.delete": ("/service/{request}/delete", {"POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.assign": ("/service/assign/{enterprise}", {"GET": zoned((L, 403, 200, 403, 200), (L, 403, 404, 403, 200)),
+                                                        "POST": zoned((L, 403, M, 403, M), (L, 403, 404, 403, M))}),
+    "service.ratings": ("/service/ratings", {"GET": any_(ANY_READ)}),
+    "service.rate_officer": ("/service/ratings/new?enterprise_id={enterprise}",
+                             {"GET": zoned(WRITE_GET, WRITE_GET_OTHER), "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
+    "service.settings": ("/service/settings", {"GET": any_((L, 403, 200, 403, 200)), "POST": any_((L, 403, M, 403, M))}),
+    "service.export": ("/service/ledger.xlsx", {"GET": any_((L, 403, 200, 200, 200))}),
 }
 
 

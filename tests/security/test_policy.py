@@ -92,6 +92,14 @@ def test_who_may_enter_figures_and_run_the_efficiency_evaluation(world, people):
     assert _allowed(people, "efficiency.evaluate", world.zone_b.id) == {"chief_b", "admin", "system"}
 
 
+def test_who_may_serve_firms_and_handle_their_requests(world, people):
+    # 包保: the zone's chiefs name the service officer; every writer of the zone handles its requests.
+    assert _allowed(people, "service.assign", world.zone_a.id) == {"chief_a", "admin", "system"}
+    assert _allowed(people, "service.assign", ANY) == {"chief_a", "chief_b", "admin", "system"}
+    assert _allowed(people, "request.change", world.zone_a.id) == {"owner", "colleague", "chief_a", "admin", "system"}
+    assert _allowed(people, "service.settings", world.zone_a.id) == {"chief_a", "admin", "system"}
+
+
 def test_the_shared_library_rules(world, people):
     target = world.enterprise  # no zone: a target every zone may edit and map
     assert _allowed(people, "enterprise.edit", target) == set(ACTORS) - {"viewer_a"}
