@@ -46,7 +46,9 @@ class CrmFlask(Flask):
         return super().dispatch_request()
 
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz", "api-docs.openapi_json"}
+# Blueprints that authenticate each request themselves (bearer tokens), never by the session cookie.
+TOKEN_BLUEPRINTS = {"api"}
 
 
 def create_app(config_name: str = "development", overrides: dict[str, Any] | None = None) -> Flask:
@@ -145,6 +147,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (auth_bp, main_bp, admin_bp, enterprises_bp, projects_bp, reports_bp, visits_bp, chains_bp,
                       imports_bp, jobs_bp):
         app.register_blueprint(blueprint)
+    from crm.api.views import init_app as init_api
+
+    init_api(app)  # /api/v1/ (token auth, CSRF-exempt), its OpenAPI document, the token pages
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -161,7 +166,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def require_sign_in():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint in TOKEN_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

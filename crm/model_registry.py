@@ -5,6 +5,7 @@ Features import each other's models directly; only start-up code and migrations 
 from crm.accounts.models import User, user_zones
 from crm.accounts.security_events import SecurityEvent
 from crm.accounts.zones import Zone
+from crm.api.models import ApiToken, api_token_zones
 from crm.audit.models import AuditEntry
 from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch, ImportUpload
@@ -16,11 +17,11 @@ from crm.submissions import FormSubmission
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
+    "ApiToken", "AuditEntry", "CapitalIncrease", "Chain", "Contact", "Enterprise", "EnterpriseMerge", "EnterpriseNote",
     "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
-    "ZoneTarget", "project_segments", "user_zones",
+    "ZoneTarget", "api_token_zones", "project_segments", "user_zones",
 ]
 
 # Summaries kept by session listeners: imported with the models so every session keeps them.

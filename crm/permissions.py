@@ -201,6 +201,20 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
+@dataclass(frozen=True)
+class PlatformActor:
+    """A system calling the open API with a platform token: it reads the zones the token is bound to as
+    a leader (领导) of them does, and changes nothing (its ``viewer`` role is refused every write)."""
+
+    display_name: str = "平台令牌"
+    zone_ids: tuple = ()
+    zones: tuple = ()
+    id: None = None
+    role: str = "viewer"
+    username: str = "platform"
+    is_authenticated: bool = True
+
+
 def _role(actor) -> str | None:
     return getattr(actor, "role", None)
 
@@ -399,6 +413,7 @@ RULES = {
     "trash.restore": _admin_only("从回收站恢复记录"),
     "jobs.see_all": _admin_only("查看所有人的任务"),  # 我的任务 and a job's page: one's own otherwise
     "admin.manage": _admin_only("管理用户、园区和产业链"),
+    "api.platform_tokens": _admin_only("管理平台令牌"),  # make and revoke the tokens of other systems
 }
 
 # What deleting a record asks (``records.soft_delete``), by its kind.
