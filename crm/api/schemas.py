@@ -4,7 +4,7 @@ Amounts are 万元 as decimal strings ("1250.00"); dates ISO 8601; lists carry p
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES, STAGES
 from crm.visits.models import VISIT_KINDS
@@ -141,7 +141,13 @@ class ProjectPage(PageMeta):
     items = fields.List(fields.Nested(Project), required=True)
 
 
-_amount = dict(places=2, allow_none=True, validate=validate.Range(0, MAX_AMOUNT))
+def _amount_in_bounds(value) -> None:
+    if value is not None and not 0 <= value <= MAX_AMOUNT:
+        raise ValidationError("金额须在 0–5000 亿元（5×10⁷ 万元）之间，请检查单位")
+
+
+_amount = dict(places=2, allow_none=True, allow_nan=False, validate=_amount_in_bounds,
+               metadata={"description": "万元", "minimum": 0, "maximum": MAX_AMOUNT})
 
 
 class ProjectCreate(Schema):

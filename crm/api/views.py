@@ -92,7 +92,6 @@ def problem(status: int, detail: str, field: str | None = None, **extra):
     return response
 
 
-@bp.errorhandler(HTTPException)
 def http_problem(error: HTTPException):
     db.session.rollback()
     code = error.code or 500
@@ -103,8 +102,16 @@ def http_problem(error: HTTPException):
         text = flat.get(field) if field else None
         first = text[0] if isinstance(text, list) and text and isinstance(text[0], str) else "格式不正确"
         return problem(422, f"字段 {field} 有误：{first}" if field else "数据有误", field, errors=flat)
-    details = {404: "记录不存在或无权查看", 405: "不支持的请求方式", 413: "请求太大", 400: "请求无效"}
+    if code == 500:
+        current_app.logger.exception("API error")
+    details = {500: "服务器内部错误，请稍后再试", 404: "记录不存在或无权查看", 405: "不支持的请求方式", 413: "请求太大", 400: "请求无效"}
     return problem(code, details.get(code, error.description or "出错了"))
+
+
+# By code: the app's own handlers (HTML pages) are found by code before any handler by class.
+for _code in (400, 403, 404, 405, 409, 413, 422, 500):
+    bp.register_error_handler(_code, http_problem)
+bp.register_error_handler(HTTPException, http_problem)
 
 
 @bp.errorhandler(ServiceError)
