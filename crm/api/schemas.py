@@ -4,12 +4,30 @@ Amounts are 万元 as decimal strings ("1250.00"); dates ISO 8601; lists carry p
 """
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES, STAGES
 from crm.visits.models import VISIT_KINDS
 
-Money = lambda **kw: fields.Decimal(places=2, as_string=True, allow_none=True, **kw)  # noqa: E731 - 万元
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 with its offset; a naive value (SQLite gives UTC back naive) is UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+class MoneyString(fields.Decimal):
+    """An amount in 万元 as a decimal string, "1250.00" (documented as a string: crm.api.views registers it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_none", True)
+        super().__init__(places=2, as_string=True, **kwargs)
+
+
+Money = MoneyString
 MAX_AMOUNT = 50_000_000  # 5000 亿元 in 万元 (crm/fields.py)
 
 
@@ -71,7 +89,7 @@ class Enterprise(Schema):
     above_scale = fields.Boolean()
     zone_id = fields.Integer(allow_none=True, metadata={"description": "在园企业所在园区；外地目标企业为空"})
     version = fields.Integer(required=True)
-    updated_at = fields.DateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class EnterpriseDetail(Enterprise):
@@ -93,7 +111,7 @@ class ProjectQuery(PageQuery):
 
 
 class StageEvent(Schema):
-    at = fields.DateTime(required=True)
+    at = UtcDateTime(required=True)
     from_stage = fields.String(allow_none=True)
     to_stage = fields.String(required=True)
     note = fields.String()
@@ -126,12 +144,12 @@ class Project(Schema):
     source = fields.String(allow_none=True)
     priority = fields.String(allow_none=True)
     version = fields.Integer(allow_none=True)
-    updated_at = fields.DateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class ProjectDetail(Project):
     description = fields.String()
-    land_area = fields.Decimal(places=2, as_string=True, allow_none=True)
+    land_area = MoneyString(metadata={"description": "亩"})
     stage_history = fields.List(fields.Nested(StageEvent), required=True)
     funds = fields.List(fields.Nested(Funds), required=True)
     capital_increases = fields.List(fields.Nested(Increase), required=True)

@@ -54,11 +54,15 @@ class CrmApi(Api):
         pass
 
     def _register_responses(self):
-        super()._register_responses()
-        response = {"description": "错误（RFC 9457 problem details）",
-                    "content": {PROBLEM: {"schema": self.spec.components.schema("Problem", schema=s.Problem)
-                                          and "Problem"}}}
-        self.spec.components.response("Problem", response)
+        """Every error the document names (smorest's 422, the default, ours) as problem+json."""
+        self.ERROR_SCHEMA = s.Problem
+        saved, self.DEFAULT_RESPONSE_CONTENT_TYPE = self.DEFAULT_RESPONSE_CONTENT_TYPE, PROBLEM
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = saved
+        self.spec.components.response("Problem", {"description": "错误（RFC 9457 problem details）",
+                                                  "content": {PROBLEM: {"schema": "Problem"}}})
 
 
 api = CrmApi()
@@ -74,6 +78,7 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"security": [{"bearer": []}]})
+    api.register_field(s.MoneyString, "string", None)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "个人令牌或平台令牌"})
     api.register_blueprint(bp)
