@@ -191,6 +191,10 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/api/v1/"):  # no route matched (or the API's own): problem+json
+            from crm.api.views import http_problem
+
+            return http_problem(error)
         if code == 500:
             db.session.rollback()
             logging.getLogger(__name__).exception("unhandled error")

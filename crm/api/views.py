@@ -238,6 +238,28 @@ def replayed(token, model, present, schema):
 IDEMPOTENCY = {"parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
                                "schema": {"type": "string", "maxLength": 200},
                                "description": "重复提交同一键只创建一次，返回首次创建的记录"}]}
+def links(schema: str, **targets) -> dict:
+    """A create's 201, with OpenAPI links to the operations on the record it made (the stateful tests
+    follow them). Given whole: smorest's ``doc`` replaces the response ``@bp.response`` describes."""
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return {"200": {"description": "同一 Idempotency-Key 再次提交：首次创建的记录", "content": content},
+            "201": {"description": "已创建", "content": content,
+                    "links": {name: {"operationId": op, "parameters": params} for name, (op, params) in targets.items()}}}
+
+
+PROJECT_LINKS = links("ProjectDetail",
+    GetProject=("getProject", {"project_id": "$response.body#/id"}),
+    PatchProject=("patchProject", {"project_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"}))
+VISIT_LINKS = links("Visit",GetVisit=("getVisit", {"visit_id": "$response.body#/id"}))
+
+# From the enterprise list to a create on its first firm: a client's usual path (and the state machine's).
+LIST_LINKS = {"200": {"description": "企业列表（分页）", "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/EnterprisePage"}}}, "links": {
+    "CreateVisit": {"operationId": "createVisit", "requestBody": {
+        "enterprise_id": "$response.body#/items/0/id", "kind": "电话", "visit_date": "2026-01-05"}},
+    "CreateProject": {"operationId": "createProject", "requestBody": {
+        "enterprise_id": "$response.body#/items/0/id", "name": "接口新建项目"}}}}}
+
 IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
                             "description": "读取时的 ETag（记录版本）"}]}
 
@@ -251,7 +273,8 @@ def present_enterprise(enterprise: Enterprise) -> dict:
 class Enterprises(MethodView):
     @bp.arguments(s.EnterpriseQuery, location="query")
     @bp.response(200, s.EnterprisePage)
-    @bp.doc(**ERRORS)
+    @bp.doc(**ERRORS, operationId="listEnterprises")
+    @bp.doc(responses=LIST_LINKS)
     def get(self, query):
         """企业库（全市共享）"""
         stmt = enterprise_list_query({"q": query.get("q")}, query["sort"].lstrip("-"))
@@ -319,7 +342,8 @@ class Projects(MethodView):
 
     @bp.arguments(s.ProjectCreate)
     @bp.response(201, s.ProjectDetail)
-    @bp.doc(**ERRORS, **IDEMPOTENCY)
+    @bp.doc(**ERRORS, **IDEMPOTENCY, operationId="createProject")
+    @bp.doc(responses=PROJECT_LINKS)
     def post(self, data):
         """新建项目（线索），与“新建项目”表单同一服务与权限"""
         token = idempotency_token(request.headers.get("Idempotency-Key"))
@@ -334,7 +358,7 @@ class Projects(MethodView):
 @bp.route("/projects/<int:project_id>")
 class ProjectItem(MethodView):
     @bp.response(200, s.ProjectDetail)
-    @bp.doc(**ERRORS)
+    @bp.doc(**ERRORS, operationId="getProject")
     def get(self, project_id):
         """一个项目：阶段历程、到资与增资；ETag 为记录版本"""
         project = get_scoped_or_404(Project, project_id, actor(), options=(selectinload(Project.events),))
@@ -342,7 +366,7 @@ class ProjectItem(MethodView):
 
     @bp.arguments(s.ProjectChange)
     @bp.response(200, s.ProjectDetail)
-    @bp.doc(**ERRORS, **IF_MATCH)
+    @bp.doc(**ERRORS, **IF_MATCH, operationId="patchProject")
     def patch(self, data, project_id):
         """修改项目（If-Match 为读取时的 ETag；已被他人修改则 412 并给出当前版本）"""
         project = get_or_404(Project, project_id)
@@ -379,7 +403,8 @@ class Visits(MethodView):
 
     @bp.arguments(s.VisitCreate)
     @bp.response(201, s.Visit)
-    @bp.doc(**ERRORS, **IDEMPOTENCY)
+    @bp.doc(**ERRORS, **IDEMPOTENCY, operationId="createVisit")
+    @bp.doc(responses=VISIT_LINKS)
     def post(self, data):
         """记录一次走访，与走访表单同一服务与权限"""
         token = idempotency_token(request.headers.get("Idempotency-Key"))
@@ -395,7 +420,7 @@ class Visits(MethodView):
 @bp.route("/visits/<int:visit_id>")
 class VisitItem(MethodView):
     @bp.response(200, s.Visit)
-    @bp.doc(**ERRORS)
+    @bp.doc(**ERRORS, operationId="getVisit")
     def get(self, visit_id):
         """一条走访记录"""
         visit = get_or_404(Visit, visit_id)
