@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from crm.pipeline.models import PRIORITIES, PROJECT_SOURCES, STAGES
 from crm.visits.models import VISIT_KINDS
@@ -31,7 +31,15 @@ Money = MoneyString
 MAX_AMOUNT = 50_000_000  # 5000 亿元 in 万元 (crm/fields.py)
 
 
-class PageQuery(Schema):
+class Query(Schema):
+    """Query strings: an unknown parameter is refused (422), not silently dropped (a typo'd filter would
+    otherwise answer every record)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class PageQuery(Query):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
@@ -224,7 +232,7 @@ class VisitCreate(Schema):
     next_step_due = fields.Date()
 
 
-class MonthQuery(Schema):
+class MonthQuery(Query):
     month = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
                           metadata={"description": "YYYY-MM", "example": "2026-03"})
 
@@ -270,7 +278,7 @@ class ChainList(Schema):
     items = fields.List(fields.Nested(Chain), required=True)
 
 
-class GapQuery(Schema):
+class GapQuery(Query):
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
 
 

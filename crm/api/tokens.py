@@ -135,7 +135,7 @@ class ApiThrottle:
 
     def hit(self, token: ApiToken) -> int:
         """0 when the call may go on (and counts it), else the seconds to wait."""
-        key = str(token.id)
+        key = token.secret_hash[:32]  # not the id: ids come back after a rollback
         if self.limiter.hit(self.item, key):
             return 0
         reset_at = self.limiter.get_window_stats(self.item, key).reset_time
