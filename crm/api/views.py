@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_smorest import Api, Blueprint as ApiBlueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from crm import idempotency
 from crm.accounts.security_log import record_event
