@@ -230,3 +230,27 @@ def test_the_openapi_document_is_3_1_and_valid(client):
     assert spec["openapi"] == "3.1.0"
     validate(spec)
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_the_api_events_are_in_the_security_log(app, client, world, login_as):
+    from crm.accounts.security_events import SECURITY_EVENTS
+
+    login_as(world.officer_a)
+    client.post("/account/api-tokens", data={"name": "日志", "scope": "read", "days": "1"})   # api_token_created
+    token = db.session.scalars(select(ApiToken).where(ApiToken.user_id == world.officer_a.id)).one()
+    secret_headers = {"Authorization": "Bearer lz_not-a-token"}
+    client.get("/api/v1/chains", headers=secret_headers)                                     # api_refused
+    _, secret = tokens.create_personal_token(world.officer_a, "限流", "read", 1)
+    db.session.commit()
+    saved = app.extensions[tokens.THROTTLE_KEY]
+    app.extensions[tokens.THROTTLE_KEY] = tokens.ApiThrottle("memory://", 1)
+    try:
+        for _ in range(2):                                                                   # api_call, api_throttled
+            client.get("/api/v1/chains", headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        app.extensions[tokens.THROTTLE_KEY] = saved
+    client.post(f"/account/api-tokens/{token.id}/revoke")                                    # api_token_revoked
+    logged = db.session.scalars(select(SecurityEvent).where(SecurityEvent.event.like("api_%"))).all()
+    assert {e.event for e in logged} == {e for e in SECURITY_EVENTS if e.startswith("api_")}
+    assert all(e.user_id == world.officer_a.id for e in logged if e.event != "api_refused")
+    assert secret not in " ".join(e.detail for e in logged)  # the prefix only, never the token
