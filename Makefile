@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install setup bench bench-quick clean
+.PHONY: run test install setup bench bench-quick api-fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ bench: install
 # any failing page, floor or section. BENCH_DATABASE_URL_TINY=postgresql+psycopg://… runs it on PostgreSQL.
 bench-quick: install
 	$(BIN)/python -m bench --quick
+
+# The long schemathesis run of /api/v1/ (random seeds, 200 examples per operation, 30-step workflows; the
+# suite runs 8 and 12 with a fixed seed). API_FUZZ_EXAMPLES / API_FUZZ_STEPS override.
+api-fuzz: install
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-200} API_FUZZ_STEPS=$${API_FUZZ_STEPS:-30} API_FUZZ_RANDOM=1 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .hypothesis

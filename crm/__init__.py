@@ -46,7 +46,9 @@ class CrmFlask(Flask):
         return super().dispatch_request()
 
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.two_factor", "static", "main.healthz", "api-docs.openapi_json"}
+# Blueprints that authenticate each request themselves (bearer tokens), never by the session cookie.
+TOKEN_BLUEPRINTS = {"api"}
 
 
 def create_app(config_name: str = "development", overrides: dict[str, Any] | None = None) -> Flask:
@@ -150,6 +152,9 @@ def register_blueprints(app: Flask) -> None:
                       imports_bp, jobs_bp, land_bp, compliance_bp, efficiency_bp,
                       service_bp):
         app.register_blueprint(blueprint)
+    from crm.api.views import init_app as init_api
+
+    init_api(app)  # /api/v1/ (token auth, CSRF-exempt), its OpenAPI document, the token pages
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -166,7 +171,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def require_sign_in():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint in TOKEN_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
@@ -191,6 +196,10 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/api/v1/"):  # no route matched (or the API's own): problem+json
+            from crm.api.views import http_problem
+
+            return http_problem(error)
         if code == 500:
             db.session.rollback()
             logging.getLogger(__name__).exception("unhandled error")

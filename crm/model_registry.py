@@ -5,6 +5,7 @@ Features import each other's models directly; only start-up code and migrations 
 from crm.accounts.models import User, user_zones
 from crm.accounts.security_events import SecurityEvent
 from crm.accounts.zones import Zone
+from crm.api.models import ApiToken, api_token_zones
 from crm.audit.models import AuditEntry
 from crm.efficiency.models import EfficiencyFigures, EfficiencyMethod, EfficiencyResult
 from crm.compliance.models import ComplianceAction, DevelopedArea, ProjectActual
@@ -20,14 +21,14 @@ from crm.service.models import EnterpriseRequest, OfficerRating, ServiceAssignme
 from crm.visits.models import Visit
 
 __all__ = [
-    "AuditEntry", "CapitalIncrease", "Chain", "ComplianceAction", "Contact", "DevelopedArea", "EfficiencyFigures",
+    "ApiToken", "AuditEntry", "CapitalIncrease", "Chain", "ComplianceAction", "Contact", "DevelopedArea", "EfficiencyFigures",
     "EnterpriseRequest", "OfficerRating", "ServiceAssignment", "ZoneRequestSetting",
     "EfficiencyMethod", "EfficiencyResult", "Enterprise", "EnterpriseMerge", "EnterpriseNote", "LandAcceptance",
     "Parcel", "ProjectActual", "ProjectParcel",
     "EnterpriseSearchGram", "EnterpriseSegment",
     "FirstReportConflict", "FormSubmission", "FundsInPlace", "ImportBatch", "ImportUpload", "Job", "JobFile",
     "Project", "Segment", "SecurityEvent", "SegmentLink", "StageEvent", "User", "Visit", "Zone",
-    "ZoneTarget", "project_segments", "user_zones",
+    "ZoneTarget", "api_token_zones", "project_segments", "user_zones",
 ]
 
 # Summaries kept by session listeners: imported with the models so every session keeps them.

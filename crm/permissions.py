@@ -201,6 +201,20 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
+@dataclass(frozen=True)
+class PlatformActor:
+    """A system calling the open API with a platform token: it reads the zones the token is bound to as
+    a leader (领导) of them does, and changes nothing (its ``viewer`` role is refused every write)."""
+
+    display_name: str = "平台令牌"
+    zone_ids: tuple = ()
+    zones: tuple = ()
+    id: None = None
+    role: str = "viewer"
+    username: str = "platform"
+    is_authenticated: bool = True
+
+
 def _role(actor) -> str | None:
     return getattr(actor, "role", None)
 
@@ -448,6 +462,7 @@ RULES = {
     "service.assign": _assign_service,        # record: a zone id or a ServiceAssignment — 包保干部/责任领导
     "request.change": _writer_in_zone,        # record: a zone id or an EnterpriseRequest — 企业诉求, 企业测评
     "service.settings": _set_targets,         # record: a zone id — days per category of request
+    "api.platform_tokens": _admin_only("管理平台令牌"),  # make and revoke the tokens of other systems
 }
 
 # What deleting a record asks (``records.soft_delete``), by its kind.

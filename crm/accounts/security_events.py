@@ -27,6 +27,11 @@ SECURITY_EVENTS = {
     "user_disabled": "停用账号",
     "sessions_revoked": "强制下线",
     "password_reset_by_admin": "管理员重置密码",
+    "api_call": "API 调用",
+    "api_refused": "API 令牌被拒绝",
+    "api_throttled": "API 调用被限流",
+    "api_token_created": "创建 API 令牌",
+    "api_token_revoked": "撤销 API 令牌",
 }
 
 

@@ -101,7 +101,8 @@ def register_session_guards(app: Flask) -> None:
     @app.before_request
     def enforce_session_rules():
         endpoint = request.endpoint
-        if endpoint is None or endpoint in ("static", "main.healthz") or not current_user.is_authenticated:
+        if endpoint is None or endpoint in ("static", "main.healthz") or request.blueprint == "api" \
+                or not current_user.is_authenticated:  # the API: bearer tokens only, never this cookie
             return None
         if _timed_out():
             session.clear()

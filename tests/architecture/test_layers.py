@@ -14,7 +14,7 @@ pytestmark = pytest.mark.no_db
 # (the edge, where a page composes several features) may also read features after it, never their views.
 # Pure rule modules depend on nothing, so any feature may read them (the library reads the stages).
 FEATURES = ("accounts", "audit", "catalog", "library", "pipeline", "visits", "ledger", "chains", "imports",
-            "jobs", "land", "compliance", "efficiency", "service", "dashboard", "admin")
+            "jobs", "land", "compliance", "efficiency", "service", "dashboard", "admin", "api")
 EDGE_MODULES = {"views.py", "forms.py", "commands.py"}
 # Pure rules: no Flask, no SQLAlchemy, no database, no app package outside other pure modules.
 PURE_MODULES = ("chains", "crm/fields.py", "crm/pipeline/lifecycle.py", "crm/ledger/figures.py",

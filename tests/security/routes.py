@@ -339,6 +339,21 @@ class Targets:
             return self.uploads["other"]
         return self.uploads.get(role, self.uploads["officer_a"])
 
+    def api_token(self, role: str, own: str) -> int:
+        """A personal API token: the caller's own, or officer_b's (another person's: 404)."""
+        from crm.api.tokens import create_personal_token
+
+        user = self.world.officer_b if own == "other" or role == "anonymous" else getattr(self.world, role)
+        token, _ = create_personal_token(user, "矩阵令牌", "read", 30)
+        return token.id
+
+    @cached_property
+    def platform_token(self) -> int:
+        from crm.api.tokens import create_platform_token
+
+        token, _ = create_platform_token(self.world.admin, "矩阵平台", [self.world.zone_a.id], 30)
+        return token.id
+
     # --- a path ------------------------------------------------------------------------------
     def path(self, template: str, role: str, own: str) -> str:
         values = {}
@@ -399,6 +414,10 @@ class Targets:
         if "{efficiency_token}" in template:
             values["efficiency_token"] = self.efficiency_uploads["other" if own == "other" else role
                                                                 if role in self.efficiency_uploads else "officer_a"]
+        if "{api_token}" in template:
+            values["api_token"] = self.api_token(role, own)
+        if "{platform_token}" in template:
+            values["platform_token"] = self.platform_token
         if "{job}" in template:
             values["job"] = self.job(role, own)
         return template.format(chain=CHAIN, month=MONTH, **values)
@@ -432,6 +451,10 @@ def post_data(endpoint: str, t: Targets, role: str, own: str) -> dict:
         return {"code": "123456"}
     if endpoint == "auth.two_factor_disable":
         return {"password": PASSWORD, "code": "123456"}
+    if endpoint == "api_pages.personal":
+        return {"name": "矩阵令牌", "scope": "read", "days": "30"}
+    if endpoint == "api_pages.platform":
+        return {"name": "矩阵平台", "zone_ids": [w.zone_a.id], "days": "30"}
     if endpoint == "admin.new_user":
         return {"username": "matrix_new", "display_name": "矩阵新用户", "role": "officer",
                 "zone_ids": [w.zone_a.id], "password": NEW_PASSWORD}

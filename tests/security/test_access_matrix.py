@@ -235,14 +235,22 @@ MATRIX: dict[str, tuple[str, dict]] = {
                              {"GET": zoned(WRITE_GET, WRITE_GET_OTHER), "POST": zoned(WRITE_POST, WRITE_POST_OTHER)}),
     "service.settings": ("/service/settings", {"GET": any_((L, 403, 200, 403, 200)), "POST": any_((L, 403, M, 403, M))}),
     "service.export": ("/service/ledger.xlsx", {"GET": any_((L, 403, 200, 200, 200))}),
+    # --- API tokens (the /api/v1/ resources have their own matrix: tests/api/test_api_matrix.py) -----
+    "api_pages.personal": ("/account/api-tokens", {"GET": any_(ANY_READ), "POST": any_(ANY_READ)}),
+    "api_pages.revoke": ("/account/api-tokens/{api_token}/revoke", {"POST": zoned((L, M, M, M, M), (L, 404, 404, 404, 404))}),
+    "api_pages.platform": ("/admin/api-tokens", {"GET": any_(ADMIN_GET), "POST": any_((L, 403, 403, 403, 200))}),
+    "api_pages.revoke_platform": ("/admin/api-tokens/{platform_token}/revoke", {"POST": any_(ADMIN_POST)}),
+    "api_pages.docs": ("/api/docs", {"GET": any_(ANY_READ)}),
 }
+# Bearer-token routes: answered by tests/api/test_api_matrix.py, which covers each of them.
+TOKEN_ENDPOINT_PREFIXES = ("api.", "api-docs.")
 
 
 def _rules() -> dict[str, set[str]]:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     methods: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint != "static":
+        if rule.endpoint != "static" and not rule.endpoint.startswith(TOKEN_ENDPOINT_PREFIXES):
             methods.setdefault(rule.endpoint, set()).update(rule.methods & {"GET", "POST", "PUT", "PATCH", "DELETE"})
     return methods
 

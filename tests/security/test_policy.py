@@ -79,7 +79,7 @@ def test_who_may_write_in_a_zone_import_and_read_reports(world, people):
     assert _allowed(people, "reports.set_targets", world.zone_a.id) == {"chief_a", "admin", "system"}
     assert _allowed(people, "zone.set_leading_chains", world.zone_a) == {"chief_a", "admin", "system"}
     for city_only in ("city.all_zones", "enterprise.merge", "import.revert", "ruling.decide", "ruling.reopen",
-                      "trash.restore", "jobs.see_all", "admin.manage"):
+                      "trash.restore", "jobs.see_all", "admin.manage", "api.platform_tokens"):
         assert _allowed(people, city_only, ANY) == {"admin", "system"}, city_only
 
 

@@ -36,6 +36,7 @@ from crm.extensions import db
 from tests import factories as f
 from tests.security import figures
 from tests.security.routes import CHAIN
+from crm.api.tokens import create_personal_token
 from tests.exports import fetch
 
 EXAMPLES = 25
@@ -204,6 +205,15 @@ def pages_for(user, built: Built, segment_codes: list[str]) -> list[tuple[str, s
         pages.append(("/visits/my-work", None))
     if user.role in ("chief", "viewer"):
         pages.append((f"/reports/ledger.xlsx?month={MONTH}", None))
+    # The open API, with the user's own token (tests/api): the same rows, as JSON.
+    pages += [("/api/v1/projects?per_page=100", None), ("/api/v1/visits?per_page=100", None),
+              ("/api/v1/enterprises?per_page=100", None), ("/api/v1/projects?q=qzm&per_page=100", None),
+              (f"/api/v1/chains/{CHAIN}", None)]
+    pages += [(f"/api/v1/projects?q={marker}&per_page=100", marker) for marker in built.markers.values()]
+    pages += [(f"/api/v1/enterprises/{e.id}", None) for e in built.enterprises]
+    pages += [(f"/api/v1/zones/{zone_id}/chains/{CHAIN}/gaps", None) for zone_id in user.zone_ids]
+    if user.role in ("chief", "viewer"):
+        pages += [(f"/api/v1/zones/{zone_id}/figures?month={MONTH}", None) for zone_id in user.zone_ids]
     for rule in JSON_RULES:
         for code in segment_codes:
             path = rule.replace("<code>", CHAIN).replace("<seg>", code)
@@ -271,12 +281,14 @@ def check(app, built: Built, segment_codes: list[str]) -> None:
         hidden = {z: m for z, m in built.markers.items() if z not in visible}
         hidden_texts = [t for z, texts in built.texts.items() if z not in visible for t in texts]
         client = _client(app, user)
+        _, secret = create_personal_token(user, "隔离测试", "read", 1)
+        bearer = {"Authorization": f"Bearer {secret}"}
         STATS["users"] += 1
         masked = [c for c in built.confidential if c.zone_id in visible and not _in_full(user, c)]
         masked_names = {c.name for c in masked}
         own_projects = [name for z in visible for name in built.projects.get(z, []) if name not in masked_names]
         for path, echoed in pages_for(user, built, segment_codes):
-            response = fetch(client, path)
+            response = client.get(path, headers=bearer) if path.startswith("/api/") else fetch(client, path)
             STATS["requests"] += 1
             assert response.status_code == 200, f"{user.username} ({user.role}) GET {path}: {response.status_code}"
             text = page_text(response)
