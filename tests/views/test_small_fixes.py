@@ -22,3 +22,12 @@ def test_a_phone_number_must_look_like_one(world, login_as):
     assert db.session.scalars(db.select(Contact).where(Contact.name == "乱填电话")).first() is None
     client.post(base, data={"name": "正常电话", "phone": "0519-8888 6666转123"})
     assert db.session.scalars(db.select(Contact).where(Contact.name == "正常电话")).first() is not None
+
+
+def test_a_taken_credit_code_is_not_offered_a_save_anyway(world, login_as):
+    client = login_as(world.officer_a)
+    page = client.post("/enterprises/new", data={"name": "另一家完全不同的公司", "uscc": world.enterprise.uscc, "zone_id": 0,
+                                                  "submission_token": "a" * 32}) \
+        .get_data(as_text=True)
+    assert 'data-testid="duplicate-warning"' in page and "不能重复登记" in page
+    assert "仍要保存" not in page
