@@ -26,6 +26,9 @@ def local_datetime(value: datetime | None) -> str:
 
 
 def iso_date(value: date | None) -> str:
+    """A date as YYYY-MM-DD; a time (UTC) as the local day it fell on, never its ISO timestamp."""
+    if isinstance(value, datetime):
+        return local_datetime(value)[:10]
     return value.isoformat() if value else ""
 
 

@@ -7,7 +7,10 @@ from crm.admin.forms import ConfirmForm, DecisionForm, ReopenForm, UserEditForm,
 from crm.accounts.security_log import escape_control
 from crm.accounts.service import create_user, user_named, UserError
 from crm.extensions import db
-from crm.audit.models import AuditEntry
+from datetime import UTC, date, datetime, timedelta
+
+from crm.audit import readable
+from crm.audit.models import AUDIT_ACTIONS, AuditEntry
 from crm.pipeline.models import FirstReportConflict
 from crm.accounts.security_events import SecurityEvent
 from crm.accounts.models import User
@@ -146,15 +149,38 @@ def security_log():
 
 @bp.route("/audit")
 def audit():
-    filters = list_filters("entity_type", "entity_id", "actor_id", "action")
-    ids = int_filter(dict(filters), "actor_id")
+    filters = list_filters("kind", "entity_id", "actor_id", "zone_id", "action", "since", "until")
+    ids = int_filter(dict(filters), "actor_id", "zone_id")
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
-    for key in ("entity_type", "entity_id", "action"):
-        if key in filters:
-            stmt = stmt.where(getattr(AuditEntry, key) == filters[key])
-    if "actor_id" in ids:
-        stmt = stmt.where(AuditEntry.actor_id == ids["actor_id"])
-    return render_template("admin/audit.html", page=page_of(stmt), filters=filters)
+    if filters.get("kind") in readable.KINDS:
+        stmt = stmt.where(AuditEntry.entity_type == filters["kind"])
+    if "entity_id" in filters:
+        stmt = stmt.where(AuditEntry.entity_id == filters["entity_id"][:40])
+    if filters.get("action") in AUDIT_ACTIONS:
+        stmt = stmt.where(AuditEntry.action == filters["action"])
+    for key in ("actor_id", "zone_id"):
+        if key in ids:
+            stmt = stmt.where(getattr(AuditEntry, key) == ids[key])
+    since, until = _local_day(filters.get("since")), _local_day(filters.get("until"))
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until + timedelta(days=1))
+    page = page_of(stmt)
+    rows = [(e, readable.changes(e.entity_type, e.action, e.before, e.after)) for e in page.items]
+    users = db.session.execute(select(User.id, User.display_name).order_by(User.display_name)).all()
+    return render_template("admin/audit.html", page=page, rows=rows, filters=filters, kinds=readable.KINDS,
+                           actions=AUDIT_ACTIONS, users=users, zones=all_zone_choices(),
+                           kind_label=readable.kind_label)
+
+
+def _local_day(text: str | None) -> datetime | None:
+    """The start of a day typed as YYYY-MM-DD, in the zones' local time (as UTC); None if not a date."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=readable.LOCAL_TZ).astimezone(UTC)
 
 
 @bp.route("/trash")

@@ -19,6 +19,7 @@ class Duplicate:
     enterprise: Enterprise
     score: float
     reason: str
+    same_code: bool = False  # the credit code is taken: no confirmation lets the save through
 
 
 def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None = None, limit: int = 5) -> list[Duplicate]:
@@ -45,7 +46,7 @@ def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None =
     found = []
     for candidate in db.session.scalars(stmt):
         if code and candidate.uscc == code:
-            found.append(Duplicate(candidate, 100.0, "统一社会信用代码相同"))
+            found.append(Duplicate(candidate, 100.0, "统一社会信用代码相同", same_code=True))
             continue
         if candidate.name_normalized == key:
             found.append(Duplicate(candidate, 100.0, "去除地名和公司类型后名称相同"))

@@ -1,5 +1,5 @@
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import NumberRange, DataRequired, Length, Optional
+from wtforms.validators import NumberRange, DataRequired, Length, Optional, Regexp
 
 from crm.inputs import MAX_ID
 from crm.fields import header
@@ -39,7 +39,12 @@ class EnterpriseForm(VersionedForm):
 class ContactForm(BaseForm):
     name = StringField(header("contact_name"), validators=[DataRequired("请填写联系人姓名"), length("contact_name")])
     title = StringField(header("contact_title"), validators=[length("contact_title")])
-    phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
+    # A phone number: digits with the usual separators, an extension (转 or 分机), several numbers
+    # separated by 、/ or a comma — at least five digits; "abc" is refused.
+    phone = StringField(header("contact_phone"), validators=[
+        Optional(), length("contact_phone"),
+        Regexp(r"^(?=(?:\D*\d){5})[0-9+\-()（）\s转分机extEXT、/,，;；#]+$",
+               message="电话应为数字（可含 +、-、括号、空格、“转”分机号，多个号码用“、”分隔）")])
     email = StringField(header("contact_email"), validators=[length("contact_email")])
     # Shown only to a writer of several zones: whose contact it is (one zone's own; 0 = the admin's).
     zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)

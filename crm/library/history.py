@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import String, cast, or_, select
 
+from crm.audit import readable
 from crm.audit.models import AUDIT_ACTIONS, AuditEntry
 from crm.extensions import db
 from crm.library.models import Contact, Enterprise, EnterpriseNote
@@ -27,6 +28,7 @@ class HistoryLine:
     action: str
     what: str
     fields: tuple[str, ...]
+    changes: tuple[readable.Change, ...] = ()
 
     @property
     def action_label(self) -> str:
@@ -53,7 +55,17 @@ def enterprise_history(viewer, enterprise: Enterprise, limit: int = 50) -> list[
     lines = []
     for entry in entries:
         private = _PRIVATE.get(entry.entity_type)
-        fields = tuple((entry.after or {}).keys()) if entry.action == "update" else ()
-        lines.append(HistoryLine(entry.at, actor_label(viewer, entry.actor), entry.action,
-                                 private[1] if private else "", fields))
+        # A contact's or note's values (personal data, and gone with the record once deleted) are not
+        # repeated in the enterprise's history: only which fields changed.
+        lines.append(line_of(viewer, entry, private[1] if private else "", values=not private))
     return lines
+
+
+def line_of(viewer, entry: AuditEntry, what: str = "", values: bool = True) -> HistoryLine:
+    """One entry as a line of a record's 变更记录: who (as the viewer may know), the local time, and
+    the changed fields by their labels with their values formatted (crm/audit/readable.py)."""
+    found = tuple(readable.changes(entry.entity_type, entry.action, entry.before, entry.after))
+    if not values:
+        found = tuple(readable.Change(c.label, "", "") for c in found)
+    return HistoryLine(entry.at, actor_label(viewer, entry.actor), entry.action, what,
+                       tuple(c.label for c in found), found)

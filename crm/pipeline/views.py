@@ -10,6 +10,7 @@ from crm.catalog.models import Segment
 from crm.ledger.models import CapitalIncrease, FundsInPlace
 from crm.library.segments import all_segments, segment_groups
 from crm.library.models import Enterprise
+from crm.pipeline.history import project_history
 from crm.pipeline import lifecycle
 from crm.pipeline.models import Project, StageEvent
 from crm.visits.models import Visit
@@ -99,7 +100,7 @@ def _render_detail(project, stage_form, status: int = 200):
     ).all()
     funds = ledger.project_funds(project) if project.signed_date else None
     return render_template(
-        "projects/detail.html", project=project, events=events, visits=visits, stage_form=stage_form,
+        "projects/detail.html", project=project, events=events, history=project_history(current_user, project), visits=visits, stage_form=stage_form,
         pipeline=PIPELINE_STAGES, delete_form=DeleteForm(),
         holds=holds_elsewhere(project.enterprise, [project.zone_id]),
         funds=funds,

@@ -17,9 +17,12 @@
   }
 
   const bar = (rows, color) => ({
-    grid: { left: 90, right: 20, top: 10, bottom: 30 },
+    // containLabel: the grid makes room for the whole category name (a zone's full name is long);
+    // names past 12 characters wrap rather than being cut off.
+    grid: { left: 10, right: 40, top: 10, bottom: 30, containLabel: true },
     xAxis: { type: "value" },
-    yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true },
+    yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true,
+             axisLabel: { width: 168, overflow: "break" } },
     series: [{ type: "bar", data: rows.map((r) => r.value), itemStyle: { color }, label: { show: true, position: "right" } }],
   });
 

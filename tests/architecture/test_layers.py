@@ -20,11 +20,12 @@ EDGE_MODULES = {"views.py", "forms.py", "commands.py"}
 PURE_MODULES = ("chains", "crm/fields.py", "crm/pipeline/lifecycle.py", "crm/ledger/figures.py",
                 "crm/imports/reading.py", "crm/library/names.py", "crm/land/indicators.py",
                 "crm/compliance/rules.py", "crm/efficiency/method.py", "crm/efficiency/columns.py",
-                "crm/service/rules.py")
+                "crm/service/rules.py", "crm/audit/readable.py")
 IMPURE_ROOTS = ("flask", "flask_login", "flask_wtf", "sqlalchemy", "crm.extensions", "crm.db", "wtforms")
 PURE_CRM_ALLOWED = ("crm.pipeline.lifecycle", "crm.ledger.figures", "crm.fields", "crm.imports.reading",
                     "crm.library.names", "crm.imports.headers", "crm.land.indicators", "crm.compliance.rules",
-                    "crm.efficiency.method", "crm.efficiency.columns", "crm.service.rules")
+                    "crm.efficiency.method", "crm.efficiency.columns", "crm.service.rules",
+                    "crm.audit.readable")
 
 
 def _imports(path: Path) -> list[str]:

@@ -115,8 +115,8 @@ def test_a_forged_zone_is_refused(world, shared, login_as):
 def test_history_masks_another_zones_officer_and_hides_its_private_entries(world, shared, login_as):
     enterprise = shared[0]
     page = _page(login_as(world.officer_a), enterprise)
-    history = page[page.index("修改记录"):]
-    assert "其他园区 修改：website" in history
+    history = page[page.index("变更记录"):]
+    assert "其他园区 <strong>修改</strong>" in history and "网站：" in history
     assert world.officer_b.display_name not in page
     assert "新建联系人" in history and "新建备注" in history  # zone A's own, once each
     assert history.count("新建联系人") == 1 and history.count("新建备注") == 1
@@ -125,10 +125,10 @@ def test_history_masks_another_zones_officer_and_hides_its_private_entries(world
 
 def test_history_names_everyone_for_the_admin_and_zone_b_sees_zone_a_masked(world, shared, login_as):
     enterprise = shared[0]
-    admin_history = _page(login_as(world.admin), enterprise).split("修改记录", 1)[1]
+    admin_history = _page(login_as(world.admin), enterprise).split("变更记录", 1)[1]
     assert world.officer_b.display_name in admin_history and world.officer_a.display_name in admin_history
     assert admin_history.count("新建联系人") == 2
-    b_history = _page(login_as(world.officer_b), enterprise).split("修改记录", 1)[1]
+    b_history = _page(login_as(world.officer_b), enterprise).split("变更记录", 1)[1]
     assert world.officer_a.display_name not in b_history
     assert b_history.count("新建联系人") == 1 and world.officer_b.display_name in b_history
 
