@@ -34,6 +34,20 @@ KINDS: dict[str, tuple[str, str]] = {
     "ImportBatch": ("导入批次", "import"),
     "User": ("用户", "user"),
     "Zone": ("园区", "zone_record"),
+    "Parcel": ("地块", "parcel"),
+    "ProjectParcel": ("项目用地", "project_parcel"),
+    "LandAcceptance": ("达产验收", "land_acceptance"),
+    "ProjectActual": ("履约实绩", "project_actual"),
+    "DevelopedArea": ("已开发面积", "developed_area"),
+    "ComplianceAction": ("履约处置", "compliance_action"),
+    "EfficiencyFigures": ("亩均效益数据", "efficiency_figures"),
+    "EfficiencyMethod": ("亩均评价方法", "efficiency_method"),
+    "EfficiencyResult": ("亩均评价结果", "efficiency_result"),
+    "ServiceAssignment": ("包保安排", "service_assignment"),
+    "EnterpriseRequest": ("企业诉求", "enterprise_request"),
+    "ZoneRequestSetting": ("诉求办理时限", "zone_request_setting"),
+    "OfficerRating": ("企业测评", "officer_rating"),
+    "ApiToken": ("API 令牌", "api_token"),
 }
 
 # Columns no user fills in, named here (the field table holds what users fill in).

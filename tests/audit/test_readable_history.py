@@ -59,3 +59,10 @@ def test_the_admin_audit_page_reads_in_chinese_and_filters_by_kind_user_zone_and
     assert "32,000 万元" in by_zone
     assert "32,000 万元" not in client.get("/admin/audit?action=update&until=2000-01-01").get_data(as_text=True)
     assert client.get("/admin/audit?since=nonsense&zone_id=x").status_code == 200
+
+
+def test_every_audited_kind_has_a_chinese_name():
+    """A new audited model must be named in the history, never shown by its class name."""
+    audited = {mapper.class_.__name__ for mapper in db.Model.registry.mappers
+               if getattr(mapper.class_, "__audited__", False)}
+    assert audited and not audited - set(readable.KINDS), sorted(audited - set(readable.KINDS))
