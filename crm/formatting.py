@@ -26,6 +26,9 @@ def local_datetime(value: datetime | None) -> str:
 
 
 def iso_date(value: date | None) -> str:
+    """A day as 2026-12-01; a timestamp (stored in UTC) as its local day, never with the time."""
+    if isinstance(value, datetime):
+        return local_datetime(value)[:10]
     return value.isoformat() if value else ""
 
 
