@@ -2,6 +2,7 @@
 from datetime import date, datetime
 
 from crm.formatting import iso_date
+from tests import factories as f
 
 
 def test_first_report_since_reads_as_a_local_day_not_an_iso_timestamp():
@@ -10,3 +11,25 @@ def test_first_report_since_reads_as_a_local_day_not_an_iso_timestamp():
     assert iso_date(datetime(2026, 12, 1, 20, 0, 0)) == "2026-12-02"  # 20:00 UTC is the next day in Shanghai
     assert iso_date(date(2026, 12, 1)) == "2026-12-01"
     assert iso_date(None) == ""
+
+
+def test_ledger_as_of_is_today_while_the_month_runs_and_month_end_after():
+    from crm.ledger.figures import as_of_day
+
+    assert as_of_day(date(2026, 12, 31), date(2026, 12, 1)) == date(2026, 12, 1)
+    assert as_of_day(date(2026, 11, 30), date(2026, 12, 1)) == date(2026, 11, 30)
+
+
+def test_ledger_file_of_a_reader_of_every_zone_is_the_citys_not_ben_yuanqu(world):
+    from crm.accounts.zones import Zone
+    from crm.extensions import db
+    from crm.ledger.export import ledger_title
+    from sqlalchemy import select
+
+    zones = db.session.scalars(select(Zone)).all()
+    city_viewer = f.make_user("viewer", zones)
+    one_zone = f.make_user("viewer", [zones[0]])
+    assert ledger_title(city_viewer, None, "2026-12") == "全市2026-12招商项目台账"
+    assert ledger_title(world.admin, None, "2026-12") == "全市2026-12招商项目台账"
+    assert ledger_title(one_zone, None, "2026-12") == f"{zones[0].name}2026-12招商项目台账"
+    assert "本园区" not in ledger_title(one_zone, None, "2026-12")
