@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Callable
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
@@ -61,7 +61,7 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     zone_label = "、".join(z.name for z in zones) if zone_ids is not None else "全市各园区"
     printed = (printed_at or datetime.now(LOCAL_TZ)).strftime("%Y-%m-%d %H:%M")
     title = f"{zone_label} {start.year}年{start.month}月招商项目台账"
-    as_of = min(end, (printed_at or datetime.now(LOCAL_TZ)).date())
+    as_of = figures.as_of_day(end, (printed_at or datetime.now(LOCAL_TZ)).date())
     subtitle = f"统计截至 {as_of.isoformat()}，打印于 {printed}"
     zone_of = {z.id: z for z in zones}
     queries = LedgerQueries(user, start, end, zone_ids)
@@ -360,9 +360,13 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
 
 
 def ledger_title(actor, zone, month: str) -> str:
-    """The ledger's name, as its file and its job are called: the zone's, the city's or "本园区" (a reader's
-    own zones together)."""
-    from crm.permissions import can
-
-    scope_name = zone.name if zone else ("全市" if can(actor, "city.all_zones") else "本园区")
+    """The ledger's name, as its file and its job are called: the zone's; the city's ("全市") when the
+    reader sees every zone; otherwise the reader's zones by name (never the vague "本园区")."""
+    if zone is not None:
+        return f"{zone.name}{month}招商项目台账"
+    zone_ids = visible_zone_ids(actor)
+    names = db.session.scalars(select(Zone.name).order_by(Zone.id) if zone_ids is None
+                               else select(Zone.name).where(Zone.id.in_(zone_ids)).order_by(Zone.id)).all()
+    every = db.session.scalar(select(func.count(Zone.id)))
+    scope_name = "全市" if zone_ids is None or len(names) == every else "、".join(names)
     return f"{scope_name}{month}招商项目台账"
