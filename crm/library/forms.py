@@ -1,7 +1,7 @@
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import NumberRange, DataRequired, Length, Optional
+from wtforms.validators import NumberRange, DataRequired, Length, Optional, ValidationError
 
-from crm.inputs import MAX_ID
+from crm.inputs import MAX_ID, phone_problem
 from crm.fields import header
 from crm.forms import BaseForm, VersionedForm, count_field, length, money_field
 from crm.library.models import ENTERPRISE_TAGS
@@ -40,6 +40,10 @@ class ContactForm(BaseForm):
     name = StringField(header("contact_name"), validators=[DataRequired("请填写联系人姓名"), length("contact_name")])
     title = StringField(header("contact_title"), validators=[length("contact_title")])
     phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
+
+    def validate_phone(self, field):
+        if problem := phone_problem(field.data):
+            raise ValidationError(problem)
     email = StringField(header("contact_email"), validators=[length("contact_email")])
     # Shown only to a writer of several zones: whose contact it is (one zone's own; 0 = the admin's).
     zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)

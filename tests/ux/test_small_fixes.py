@@ -33,3 +33,20 @@ def test_ledger_file_of_a_reader_of_every_zone_is_the_citys_not_ben_yuanqu(world
     assert ledger_title(world.admin, None, "2026-12") == "全市2026-12招商项目台账"
     assert ledger_title(one_zone, None, "2026-12") == f"{zones[0].name}2026-12招商项目台账"
     assert "本园区" not in ledger_title(one_zone, None, "2026-12")
+
+
+def test_a_contact_phone_must_be_a_number(world):
+    import pytest
+    from crm.errors import ServiceError
+    from crm.inputs import phone_problem
+    from crm.library.service import add_contact
+
+    enterprise = f.make_enterprise(world.officer_a)
+    with pytest.raises(ServiceError, match="电话应为数字") as refused:
+        add_contact(world.officer_a, enterprise, {"name": "张经理", "phone": "abc"})
+    assert refused.value.field == "phone"
+    assert add_contact(world.officer_a, enterprise, {"name": "张经理", "phone": "0477-8123456"}).phone == "0477-8123456"
+    for ok in ("13800000000", "+86 138 0000 0000", "(0477)8123456转805", "13800000000、13900000000", ""):
+        assert phone_problem(ok) is None, ok
+    for bad in ("abc", "123", "电话", "1380000000a"):
+        assert phone_problem(bad), bad
