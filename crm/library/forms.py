@@ -5,6 +5,7 @@ from crm.inputs import MAX_ID, phone_problem
 from crm.fields import header
 from crm.forms import BaseForm, VersionedForm, count_field, length, money_field
 from crm.library.models import ENTERPRISE_TAGS
+from crm.library.names import clean_uscc
 
 
 class EnterpriseForm(VersionedForm):
@@ -28,6 +29,13 @@ class EnterpriseForm(VersionedForm):
     website = StringField(header("website"), validators=[length("website")])
     zone_id = SelectField(header("enterprise_zone"), coerce=int)
     confirm_duplicates = BooleanField("我已核对疑似重复企业，仍要保存")
+
+    def validate_uscc(self, field):
+        """Checked with the other fields, so every error shows in one round (not after the amounts pass)."""
+        try:
+            clean_uscc(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
     FIELDS = (
         "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",

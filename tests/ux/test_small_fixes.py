@@ -50,3 +50,21 @@ def test_a_contact_phone_must_be_a_number(world):
         assert phone_problem(ok) is None, ok
     for bad in ("abc", "123", "电话", "1380000000a"):
         assert phone_problem(bad), bad
+
+
+def test_same_credit_code_never_invites_save_anyway(world, login_as):
+    client = login_as(world.officer_a)
+    page = client.post("/enterprises/new", data={"name": "另一个名字公司", "uscc": world.enterprise.uscc, "zone_id": 0})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "已登记在另一家企业名下" in text and world.enterprise.name in text
+    assert "仍要保存" not in text
+
+
+def test_enterprise_form_errors_come_in_one_round(world, login_as):
+    client = login_as(world.officer_a)
+    page = client.post("/enterprises/new", data={"name": "一次报错公司", "uscc": "12345", "zone_id": 0,
+                                                 "registered_capital": "-5x"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "统一社会信用代码" in text and "无效" in text  # the code's error ...
+    assert "registered_capital" in text and "is-invalid" in text  # ... beside the amount's, on the same page
