@@ -16,10 +16,13 @@
     window.addEventListener("resize", () => chart.resize());
   }
 
+  // The grid makes room for the longest name (containLabel): a zone's full name such as
+  // "鄂尔多斯高新技术产业开发区" was cut off at a fixed 90px; a very long one wraps onto two lines.
   const bar = (rows, color) => ({
-    grid: { left: 90, right: 20, top: 10, bottom: 30 },
+    grid: { left: 8, right: 40, top: 10, bottom: 30, containLabel: true },
     xAxis: { type: "value" },
-    yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true },
+    yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true,
+             axisLabel: { width: 180, overflow: "break", interval: 0 } },
     series: [{ type: "bar", data: rows.map((r) => r.value), itemStyle: { color }, label: { show: true, position: "right" } }],
   });
 
