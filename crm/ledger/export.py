@@ -67,7 +67,8 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     queries = LedgerQueries(user, start, end, zone_ids)
 
     book = Book(out)
-    counts = {"汇总": _summary_sheet(book, user, zone_ids, start, end, title, subtitle)}
+    signoff = ledger.signoff_lines(zones, (printed_at or datetime.now(LOCAL_TZ)).date())
+    counts = {"汇总": _summary_sheet(book, user, zone_ids, start, end, title, subtitle, signoff)}
     for name, columns, rows in (
         ("在谈项目", NEGOTIATION_COLUMNS, queries.negotiations()),
         ("签约项目", SIGNED_SHEET_COLUMNS, queries.signed()),
@@ -75,7 +76,7 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
         ("本月到资", FUNDS_COLUMNS, queries.funds()),
         ("本月走访", VISIT_COLUMNS, queries.visits()),
     ):
-        counts[name] = _write_sheet(book, name, title, subtitle, masked(columns), rows)
+        counts[name] = _write_sheet(book, name, title, subtitle, masked(columns), rows, signoff)
     book.close()
     return counts
 
@@ -294,8 +295,15 @@ def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: li
     return sheet
 
 
+def _write_signoff(sheet, lines: list[str]) -> None:
+    """The sign-off block at the foot of a sheet, after one blank row."""
+    sheet.append([])
+    for line in lines:
+        sheet.append([line])
+
+
 def _write_sheet(book: Book, name: str, title: str, subtitle: str, columns: tuple[Column, ...],
-                 rows_stmt: Select) -> int:
+                 rows_stmt: Select, signoff: list[str] = ()) -> int:
     sheet = _prepare_sheet(book, name, title, subtitle, [c.header for c in columns])
     formats = [book.format(col.number_format) for col in columns]
     widths = [col.width or display_width(col.header) for col in columns]
@@ -315,6 +323,7 @@ def _write_sheet(book: Book, name: str, title: str, subtitle: str, columns: tupl
         count += 1
     sheet.append([f"合计（{count} 项）", *(totals[i] if columns[i].total else None for i in range(1, len(columns)))],
                  [book.format(col.number_format, BOLD) for col in columns])
+    _write_signoff(sheet, list(signoff))
     sheet.set_widths(widths)
     return count
 
@@ -338,7 +347,8 @@ SUMMARY_ROWS = (
 )
 
 
-def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: str, subtitle: str) -> int:
+def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: str, subtitle: str,
+                   signoff: list[str] = ()) -> int:
     """本月 and 本年累计 by ``figures.period_figures``: each fact by its own date, never a later one."""
     year = ledger.period_figures(user, date(start.year, 1, 1), end, zone_ids).as_dict()
     month = ledger.period_figures(user, start, end, zone_ids).as_dict()
@@ -355,6 +365,7 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
                                                                     book.format(PERCENT_FORMAT)])
     sheet.append(["注：新签约按首次签约日期计，增资按增资日期计，到资按到资月份计；比率按期内新签约项目计算（不含终止项目）；"
                   f"{figures.FUNDS_RATE_NOTE}；“完成/差距”列：金额和个数为完成比例，比率为与目标之差。"])
+    _write_signoff(sheet, list(signoff))
     sheet.set_widths([26, 16, 16, 16, 16])
     return len(SUMMARY_ROWS)
 
