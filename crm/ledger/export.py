@@ -287,24 +287,29 @@ def shown(columns: tuple[Column, ...], row) -> tuple[list, list]:
 
 # --- writing -----------------------------------------------------------------------------------------
 
-def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: list[str]):
-    sheet = book.sheet(name, header_row=2, repeat_from=2, centred=True, footer=FOOTER)
+def signoff_footer(lines) -> str:
+    """The page footer: the page number in the centre, the sign-off block (one line per zone) on the left,
+    within Excel's 255 characters for a footer (a city-wide ledger keeps the lines that fit)."""
+    footer = FOOTER
+    for i, line in enumerate(lines):
+        left = "\n".join(lines[:i + 1])
+        if len(f"&L{left}&C{FOOTER}") > 255:
+            break
+        footer = f"&L{left}&C{FOOTER}"
+    return footer
+
+
+def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: list[str], signoff=()):
+    sheet = book.sheet(name, header_row=2, repeat_from=2, centred=True, footer=signoff_footer(list(signoff)))
     sheet.append([f"{title} · {name}"], [book.format(look=TITLE)])
     sheet.append([subtitle])
     sheet.append(headers, [book.format(look=HEADER)] * len(headers))
     return sheet
 
 
-def _write_signoff(sheet, lines: list[str]) -> None:
-    """The sign-off block at the foot of a sheet, after one blank row."""
-    sheet.append([])
-    for line in lines:
-        sheet.append([line])
-
-
 def _write_sheet(book: Book, name: str, title: str, subtitle: str, columns: tuple[Column, ...],
                  rows_stmt: Select, signoff: list[str] = ()) -> int:
-    sheet = _prepare_sheet(book, name, title, subtitle, [c.header for c in columns])
+    sheet = _prepare_sheet(book, name, title, subtitle, [c.header for c in columns], signoff)
     formats = [book.format(col.number_format) for col in columns]
     widths = [col.width or display_width(col.header) for col in columns]
     measured = [i for i, col in enumerate(columns) if col.width is None]
@@ -323,7 +328,6 @@ def _write_sheet(book: Book, name: str, title: str, subtitle: str, columns: tupl
         count += 1
     sheet.append([f"合计（{count} 项）", *(totals[i] if columns[i].total else None for i in range(1, len(columns)))],
                  [book.format(col.number_format, BOLD) for col in columns])
-    _write_signoff(sheet, list(signoff))
     sheet.set_widths(widths)
     return count
 
@@ -353,7 +357,8 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
     year = ledger.period_figures(user, date(start.year, 1, 1), end, zone_ids).as_dict()
     month = ledger.period_figures(user, start, end, zone_ids).as_dict()
     targets = ledger.target_for(zone_ids, start.year)
-    sheet = _prepare_sheet(book, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"])
+    sheet = _prepare_sheet(book, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"],
+                           signoff)
     for label, key, target_key, fmt in SUMMARY_ROWS:
         target = targets[target_key] if target_key else None
         year_value = year[key]
@@ -365,7 +370,6 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
                                                                     book.format(PERCENT_FORMAT)])
     sheet.append(["注：新签约按首次签约日期计，增资按增资日期计，到资按到资月份计；比率按期内新签约项目计算（不含终止项目）；"
                   f"{figures.FUNDS_RATE_NOTE}；“完成/差距”列：金额和个数为完成比例，比率为与目标之差。"])
-    _write_signoff(sheet, list(signoff))
     sheet.set_widths([26, 16, 16, 16, 16])
     return len(SUMMARY_ROWS)
 

@@ -1,4 +1,4 @@
-"""The ledger's sign-off block: set per zone on its settings page, printed at the foot of every sheet."""
+"""The ledger's sign-off block: set per zone on its settings page, printed at the foot of every page of every sheet."""
 import io
 from datetime import datetime
 
@@ -17,8 +17,7 @@ def _foot(user, **kwargs):
     export_ledger(user, "2026-12", out, printed_at=datetime(2026, 12, 1, 9, 0, tzinfo=LOCAL_TZ), **kwargs)
     out.seek(0)
     book = load_workbook(out)
-    return {ws.title: [str(r[0].value) for r in ws.iter_rows() if r[0].value and "填报单位" in str(r[0].value)]
-            for ws in book}
+    return {ws.title: ws.oddFooter.left.text.split("\n") for ws in book}
 
 
 def test_every_sheet_ends_with_the_zones_signoff_and_the_export_day(world, login_as):
