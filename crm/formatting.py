@@ -26,7 +26,7 @@ def local_datetime(value: datetime | None) -> str:
 
 
 def iso_date(value: date | None) -> str:
-    """A date as YYYY-MM-DD; a time (UTC) as the local day it fell on, never its ISO timestamp."""
+    """A day as 2026-12-01; a timestamp (stored in UTC) as its local day, never with the time."""
     if isinstance(value, datetime):
         return local_datetime(value)[:10]
     return value.isoformat() if value else ""

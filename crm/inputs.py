@@ -84,3 +84,17 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+_PHONE = re.compile(r"[0-9+()（）\- 转#,，、/]+|[0-9+()（）\- ]+(ext\.?|分机)[0-9 ]+", re.IGNORECASE)
+
+
+def phone_problem(text: str) -> str | None:
+    """Why a typed phone number is not one (None when it is): digits with + - ( ) 转 and spaces, at least
+    7 digits (a landline without its area code); several numbers separated by 、 or /."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not _PHONE.fullmatch(text) or sum(ch.isdigit() for ch in text) < 7:
+        return "电话应为数字，如 0477-8123456 或 13800000000"
+    return None

@@ -13,7 +13,7 @@ from crm.catalog.models import Chain, EnterpriseSegment, Segment, SegmentLink
 from crm.imports.models import ImportBatch, ImportUpload
 from crm.jobs.models import Job, JobFile
 from crm.land.models import LandAcceptance, Parcel, ProjectParcel
-from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneSignoff, ZoneTarget
 from crm.library.models import Contact, Enterprise, EnterpriseMerge, EnterpriseNote, EnterpriseSearchGram
 from crm.pipeline.models import FirstReportConflict, Project, StageEvent, project_segments
 from crm.submissions import FormSubmission

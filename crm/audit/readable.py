@@ -27,6 +27,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "FundsInPlace": ("到资", "funds"),
     "CapitalIncrease": ("增资", "increase"),
     "ZoneTarget": ("园区目标", "zone_settings"),
+    "ZoneSignoff": ("台账填报信息", "zone_signoff"),
     "Chain": ("产业链", "chain"),
     "Segment": ("产业链环节", "segment"),
     "SegmentLink": ("环节关联", "segment_link"),

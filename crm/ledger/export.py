@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Callable
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
@@ -61,13 +61,14 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
     zone_label = "、".join(z.name for z in zones) if zone_ids is not None else "全市各园区"
     printed = (printed_at or datetime.now(LOCAL_TZ)).strftime("%Y-%m-%d %H:%M")
     title = f"{zone_label} {start.year}年{start.month}月招商项目台账"
-    as_of = min(end, (printed_at or datetime.now(LOCAL_TZ)).date())
+    as_of = figures.as_of_day(end, (printed_at or datetime.now(LOCAL_TZ)).date())
     subtitle = f"统计截至 {as_of.isoformat()}，打印于 {printed}"
     zone_of = {z.id: z for z in zones}
     queries = LedgerQueries(user, start, end, zone_ids)
 
     book = Book(out)
-    counts = {"汇总": _summary_sheet(book, user, zone_ids, start, end, title, subtitle)}
+    signoff = ledger.signoff_lines(zones, (printed_at or datetime.now(LOCAL_TZ)).date())
+    counts = {"汇总": _summary_sheet(book, user, zone_ids, start, end, title, subtitle, signoff)}
     for name, columns, rows in (
         ("在谈项目", NEGOTIATION_COLUMNS, queries.negotiations()),
         ("签约项目", SIGNED_SHEET_COLUMNS, queries.signed()),
@@ -75,7 +76,7 @@ def export_ledger(user: User, month: str, out: IO[bytes], zone_id: int | None = 
         ("本月到资", FUNDS_COLUMNS, queries.funds()),
         ("本月走访", VISIT_COLUMNS, queries.visits()),
     ):
-        counts[name] = _write_sheet(book, name, title, subtitle, masked(columns), rows)
+        counts[name] = _write_sheet(book, name, title, subtitle, masked(columns), rows, signoff)
     book.close()
     return counts
 
@@ -286,8 +287,20 @@ def shown(columns: tuple[Column, ...], row) -> tuple[list, list]:
 
 # --- writing -----------------------------------------------------------------------------------------
 
-def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: list[str]):
-    sheet = book.sheet(name, header_row=2, repeat_from=2, centred=True, footer=FOOTER)
+def signoff_footer(lines) -> str:
+    """The page footer: the page number in the centre, the sign-off block (one line per zone) on the left,
+    within Excel's 255 characters for a footer (a city-wide ledger keeps the lines that fit)."""
+    footer = FOOTER
+    for i, line in enumerate(lines):
+        left = "\n".join(lines[:i + 1])
+        if len(f"&L{left}&C{FOOTER}") > 255:
+            break
+        footer = f"&L{left}&C{FOOTER}"
+    return footer
+
+
+def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: list[str], signoff=()):
+    sheet = book.sheet(name, header_row=2, repeat_from=2, centred=True, footer=signoff_footer(list(signoff)))
     sheet.append([f"{title} · {name}"], [book.format(look=TITLE)])
     sheet.append([subtitle])
     sheet.append(headers, [book.format(look=HEADER)] * len(headers))
@@ -295,8 +308,8 @@ def _prepare_sheet(book: Book, name: str, title: str, subtitle: str, headers: li
 
 
 def _write_sheet(book: Book, name: str, title: str, subtitle: str, columns: tuple[Column, ...],
-                 rows_stmt: Select) -> int:
-    sheet = _prepare_sheet(book, name, title, subtitle, [c.header for c in columns])
+                 rows_stmt: Select, signoff: list[str] = ()) -> int:
+    sheet = _prepare_sheet(book, name, title, subtitle, [c.header for c in columns], signoff)
     formats = [book.format(col.number_format) for col in columns]
     widths = [col.width or display_width(col.header) for col in columns]
     measured = [i for i, col in enumerate(columns) if col.width is None]
@@ -338,12 +351,14 @@ SUMMARY_ROWS = (
 )
 
 
-def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: str, subtitle: str) -> int:
+def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: str, subtitle: str,
+                   signoff: list[str] = ()) -> int:
     """本月 and 本年累计 by ``figures.period_figures``: each fact by its own date, never a later one."""
     year = ledger.period_figures(user, date(start.year, 1, 1), end, zone_ids).as_dict()
     month = ledger.period_figures(user, start, end, zone_ids).as_dict()
     targets = ledger.target_for(zone_ids, start.year)
-    sheet = _prepare_sheet(book, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"])
+    sheet = _prepare_sheet(book, "汇总", title, subtitle, ["指标", "本月", "本年累计", "年度目标", "完成/差距"],
+                           signoff)
     for label, key, target_key, fmt in SUMMARY_ROWS:
         target = targets[target_key] if target_key else None
         year_value = year[key]
@@ -360,9 +375,13 @@ def _summary_sheet(book: Book, user, zone_ids, start: date, end: date, title: st
 
 
 def ledger_title(actor, zone, month: str) -> str:
-    """The ledger's name, as its file and its job are called: the zone's, the city's or "本园区" (a reader's
-    own zones together)."""
-    from crm.permissions import can
-
-    scope_name = zone.name if zone else ("全市" if can(actor, "city.all_zones") else "本园区")
+    """The ledger's name, as its file and its job are called: the zone's; the city's ("全市") when the
+    reader sees every zone; otherwise the reader's zones by name (never the vague "本园区")."""
+    if zone is not None:
+        return f"{zone.name}{month}招商项目台账"
+    zone_ids = visible_zone_ids(actor)
+    names = db.session.scalars(select(Zone.name).order_by(Zone.id) if zone_ids is None
+                               else select(Zone.name).where(Zone.id.in_(zone_ids)).order_by(Zone.id)).all()
+    every = db.session.scalar(select(func.count(Zone.id)))
+    scope_name = "全市" if zone_ids is None or len(names) == every else "、".join(names)
     return f"{scope_name}{month}招商项目台账"

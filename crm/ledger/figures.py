@@ -51,6 +51,11 @@ def investment_per_mu(contract_investment, land_area) -> Decimal | None:
     return (Decimal(contract_investment) / Decimal(land_area)).quantize(CENT)
 
 
+def as_of_day(month_end: date, today: date) -> date:
+    """统计截至: the month's last day, or today while the month is still running (never a future day)."""
+    return min(month_end, today)
+
+
 def in_period(day: date | None, start: date, end: date) -> bool:
     return day is not None and start <= day <= end
 

@@ -1,5 +1,5 @@
-from wtforms import DecimalField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms import DecimalField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 from crm.forms import BaseForm, count_field, finite_number, money_field
 
@@ -18,5 +18,10 @@ class ZoneSettingsForm(BaseForm):
     funds_rate = percent_field("到资率目标（%）")
     min_investment_per_mu = money_field("min_investment_per_mu")
     stale_lead_days = IntegerField("线索多少天未走访算久未跟进", validators=[Optional(), NumberRange(min=1, max=365, message="请输入 1–365 天")])
+    # The ledger's sign-off block (printed at the foot of each sheet; 填报日期 is the day of export).
+    signoff_unit = StringField("台账填报单位", validators=[Length(max=128, message="不能超过 128 个字")],
+                               description="不填则为园区名称")
+    signoff_preparer = StringField("台账填报人", validators=[Length(max=64, message="不能超过 64 个字")])
+    signoff_reviewer = StringField("台账审核人", validators=[Length(max=64, message="不能超过 64 个字")])
 
     RATES = ("register_rate", "start_rate", "production_rate", "funds_rate")

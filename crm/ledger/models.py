@@ -59,3 +59,17 @@ class ZoneTarget(TimestampMixin, db.Model):
     funds_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.2"))
 
     __table_args__ = (UniqueConstraint("zone_id", "year"),)
+
+
+class ZoneSignoff(TimestampMixin, db.Model):
+    """The sign-off block printed at the foot of a zone's ledger: 填报单位 (blank: the zone's name), 填报人,
+    审核人. 填报日期 is the day of export, not stored. Set by the zone's chief or the city admin."""
+
+    __tablename__ = "zone_signoffs"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"), unique=True)
+    unit: Mapped[str] = mapped_column(String(128), default="")
+    preparer: Mapped[str] = mapped_column(String(64), default="")
+    reviewer: Mapped[str] = mapped_column(String(64), default="")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from crm.extensions import db
-from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneTarget
+from crm.ledger.models import CapitalIncrease, FundsInPlace, ZoneSignoff, ZoneTarget
 from crm.pipeline.models import Project
 from crm.accounts.models import User
 from crm.accounts.zones import Zone
@@ -192,6 +192,43 @@ def set_target(actor: User, zone: Zone, year: int, data: dict[str, Any]) -> Zone
             setattr(zone, key, data[key] if key != "stale_lead_days" else (data[key] or 30))
     db.session.flush()
     return target
+
+
+SIGNOFF_FIELDS = {"unit": 128, "preparer": 64, "reviewer": 64}
+
+
+def signoff_of(zone: Zone) -> ZoneSignoff | None:
+    return db.session.scalar(select(ZoneSignoff).where(ZoneSignoff.zone_id == zone.id))
+
+
+def set_signoff(actor: User, zone: Zone, data: dict[str, Any]) -> ZoneSignoff:
+    """The zone's ledger sign-off block (填报单位 / 填报人 / 审核人), edited with its targets."""
+    require(actor, "reports.set_targets", zone)
+    signoff = signoff_of(zone)
+    if signoff is None:
+        signoff = ZoneSignoff(zone_id=zone.id)
+        db.session.add(signoff)
+    for key, limit in SIGNOFF_FIELDS.items():
+        if key in data:
+            value = (data[key] or "").strip()
+            if len(value) > limit:
+                raise ServiceError(f"不能超过 {limit} 个字", field=f"signoff_{key}")
+            setattr(signoff, key, value)
+    db.session.flush()
+    return signoff
+
+
+def signoff_lines(zones, day: date) -> list[str]:
+    """The foot of a ledger sheet, one line per zone: 填报单位 (the zone's name unless set), 填报人, 审核人,
+    填报日期 (``day``, the day of export). One query for all the zones."""
+    ids = [z.id for z in zones]
+    known = {s.zone_id: s for s in db.session.scalars(select(ZoneSignoff).where(ZoneSignoff.zone_id.in_(ids)))}
+    lines = []
+    for zone in zones:
+        s = known.get(zone.id)
+        lines.append(f"填报单位：{(s and s.unit) or zone.name}　　填报人：{(s and s.preparer) or ''}　　"
+                     f"审核人：{(s and s.reviewer) or ''}　　填报日期：{day.isoformat()}")
+    return lines
 
 
 def signed_in_period(user: User, start: date, end: date, zone_ids: list[int] | None = None):

@@ -72,6 +72,9 @@ def zone_settings(zone_id):
         form.year.data = year
         form.min_investment_per_mu.data = zone.min_investment_per_mu
         form.stale_lead_days.data = zone.stale_lead_days
+        signoff = ledger.signoff_of(zone)
+        for key in ledger.SIGNOFF_FIELDS:
+            form[f"signoff_{key}"].data = getattr(signoff, key) if signoff else ""
         defaults = target or ZoneTarget(**{k: v for k, v in ledger.DEFAULT_TARGETS.items()}, signed_count=0,
                                         signed_amount=Decimal(0))
         form.signed_count.data = defaults.signed_count
@@ -83,6 +86,7 @@ def zone_settings(zone_id):
         data.update({key: form[key].data / 100 if form[key].data is not None else None for key in ZoneSettingsForm.RATES})
         with saving(form) as saved:
             ledger.set_target(current_user, zone, form.year.data, data)
+            ledger.set_signoff(current_user, zone, {key: form[f"signoff_{key}"].data for key in ledger.SIGNOFF_FIELDS})
         if saved:
             flash("园区目标与设置已保存", "success")
             return redirect(url_for("reports.zone_settings", zone_id=zone.id, year=form.year.data))

@@ -14,6 +14,9 @@ FUZZY_THRESHOLD = 88
 CANDIDATE_LIMIT = 200
 
 
+SAME_CODE = "统一社会信用代码相同"
+
+
 @dataclass(frozen=True)
 class Duplicate:
     enterprise: Enterprise
@@ -46,7 +49,7 @@ def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None =
     found = []
     for candidate in db.session.scalars(stmt):
         if code and candidate.uscc == code:
-            found.append(Duplicate(candidate, 100.0, "统一社会信用代码相同", same_code=True))
+            found.append(Duplicate(candidate, 100.0, SAME_CODE, same_code=True))
             continue
         if candidate.name_normalized == key:
             found.append(Duplicate(candidate, 100.0, "去除地名和公司类型后名称相同"))

@@ -1,10 +1,11 @@
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import NumberRange, DataRequired, Length, Optional, Regexp
+from wtforms.validators import NumberRange, DataRequired, Length, Optional, ValidationError
 
-from crm.inputs import MAX_ID
+from crm.inputs import MAX_ID, phone_problem
 from crm.fields import header
 from crm.forms import BaseForm, VersionedForm, count_field, length, money_field
 from crm.library.models import ENTERPRISE_TAGS
+from crm.library.names import clean_uscc
 
 
 class EnterpriseForm(VersionedForm):
@@ -29,6 +30,13 @@ class EnterpriseForm(VersionedForm):
     zone_id = SelectField(header("enterprise_zone"), coerce=int)
     confirm_duplicates = BooleanField("我已核对疑似重复企业，仍要保存")
 
+    def validate_uscc(self, field):
+        """Checked with the other fields, so every error shows in one round (not after the amounts pass)."""
+        try:
+            clean_uscc(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
     FIELDS = (
         "name", "uscc", "aliases", "region_province", "region_city", "region_county", "address",
         "industry_code", "industry_name", "main_products", "registered_capital", "annual_revenue",
@@ -39,12 +47,11 @@ class EnterpriseForm(VersionedForm):
 class ContactForm(BaseForm):
     name = StringField(header("contact_name"), validators=[DataRequired("请填写联系人姓名"), length("contact_name")])
     title = StringField(header("contact_title"), validators=[length("contact_title")])
-    # A phone number: digits with the usual separators, an extension (转 or 分机), several numbers
-    # separated by 、/ or a comma — at least five digits; "abc" is refused.
-    phone = StringField(header("contact_phone"), validators=[
-        Optional(), length("contact_phone"),
-        Regexp(r"^(?=(?:\D*\d){5})[0-9+\-()（）\s转分机extEXT、/,，;；#]+$",
-               message="电话应为数字（可含 +、-、括号、空格、“转”分机号，多个号码用“、”分隔）")])
+    phone = StringField(header("contact_phone"), validators=[length("contact_phone")])
+
+    def validate_phone(self, field):
+        if problem := phone_problem(field.data):
+            raise ValidationError(problem)
     email = StringField(header("contact_email"), validators=[length("contact_email")])
     # Shown only to a writer of several zones: whose contact it is (one zone's own; 0 = the admin's).
     zone_id = SelectField(header("zone"), coerce=int, choices=[], validate_choice=False)

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.catalog.models import Chain, EnterpriseSegment, Segment
 from crm.library.models import Contact, Enterprise, EnterpriseNote, EnterpriseSearchGram
 from crm.errors import check_version, ServiceError
+from crm.inputs import phone_problem
 from crm.library.names import bigrams, clean_uscc, normalize_name, pinyin_keys
 from crm.pipeline.lifecycle import DROPPED  # a pure rule module: any feature may read it
 from crm.records import soft_delete
@@ -233,6 +234,8 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, str]:
     values = {k: (data.get(k) or "").strip() for k in CONTACT_FIELDS if k in data}
     if "name" in values and not values["name"]:
         raise ServiceError("请填写联系人姓名", field="name")
+    if problem := phone_problem(values.get("phone", "")):
+        raise ServiceError(problem, field="phone")
     return values
 
 

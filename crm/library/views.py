@@ -21,7 +21,7 @@ from crm.library import service as enterprise_service
 from crm import records
 from crm.admin import merges
 from crm.library import duplicates as duplicate_service
-from crm.library.duplicates import find_duplicates
+from crm.library.duplicates import SAME_CODE, find_duplicates
 from crm.library.service import segment_choices
 from crm.views import all_zone_choices, flash_form_errors, int_filter, list_filters, page_of, saving, create_once, submitted_before
 from crm.service import service as service_blocks  # the 包保 block of the enterprise page (edge module)
@@ -55,6 +55,17 @@ def _prepare(form):
     form.zone_id.choices = [(0, "（外地目标企业）")] + all_zone_choices()
 
 
+def _refuse_same_code(form, duplicates) -> bool:
+    """A credit code already registered is refused outright (the service would refuse it anyway), so the
+    page never offers "仍要保存" for it: the error stands beside the code."""
+    same = next((d.enterprise for d in duplicates if d.reason == SAME_CODE), None)
+    if same is None:
+        return False
+    form.uscc.errors = [*form.uscc.errors, f"该统一社会信用代码已登记在另一家企业名下（{same.name}），不能重复登记；"
+                                           "如为同一家企业，请打开该企业修改或合并"]
+    return True
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allowed("enterprise.edit")
 def new():
@@ -69,6 +80,8 @@ def new():
         data = form_data(form, *EnterpriseForm.FIELDS)
         data["zone_id"] = form.zone_id.data or None
         duplicates = find_duplicates(data["name"], data["uscc"])
+        if _refuse_same_code(form, duplicates):
+            return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=[])
         if duplicates and not form.confirm_duplicates.data:
             return render_template("enterprises/form.html", form=form, enterprise=None, duplicates=duplicates)
         enterprise, twin = create_once(form, lambda: enterprise_service.create_enterprise(current_user, data))
@@ -158,6 +171,8 @@ def edit(enterprise_id):
         data["zone_id"] = form.zone_id.data or None
         identity_changed = data["name"] != enterprise.name or (data["uscc"] or None) != enterprise.uscc
         duplicates = find_duplicates(data["name"], data["uscc"], exclude_id=enterprise.id) if identity_changed else []
+        if _refuse_same_code(form, duplicates):
+            return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=[])
         if duplicates and not form.confirm_duplicates.data:
             return render_template("enterprises/form.html", form=form, enterprise=enterprise, duplicates=duplicates)
         with saving(form) as saved:

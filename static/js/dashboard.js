@@ -16,13 +16,13 @@
     window.addEventListener("resize", () => chart.resize());
   }
 
+  // The grid makes room for the longest name (containLabel): a zone's full name such as
+  // "鄂尔多斯高新技术产业开发区" was cut off at a fixed 90px; a very long one wraps onto two lines.
   const bar = (rows, color) => ({
-    // containLabel: the grid makes room for the whole category name (a zone's full name is long);
-    // names past 12 characters wrap rather than being cut off.
-    grid: { left: 10, right: 40, top: 10, bottom: 30, containLabel: true },
+    grid: { left: 8, right: 40, top: 10, bottom: 30, containLabel: true },
     xAxis: { type: "value" },
     yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true,
-             axisLabel: { width: 168, overflow: "break" } },
+             axisLabel: { width: 180, overflow: "break", interval: 0 } },
     series: [{ type: "bar", data: rows.map((r) => r.value), itemStyle: { color }, label: { show: true, position: "right" } }],
   });
 
