@@ -123,6 +123,10 @@ _ALL = [
     _text("contact_phone", "电话", 30),
     _text("contact_email", "邮箱", 100),
     _text("contact_notes", "备注", 500),
+    # ----- a zone's ledger sign-off block (crm/ledger ZoneSignoff) -----
+    _text("signoff_unit", "台账填报单位", 128),
+    _text("signoff_preparer", "台账填报人", 64),
+    _text("signoff_reviewer", "台账审核人", 64),
     # ----- projects (crm/pipeline) -----
     _text("project_name", "项目名称", 200),
     _choice("zone", "园区"),

@@ -1,7 +1,8 @@
 from wtforms import DecimalField, IntegerField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
-from crm.forms import BaseForm, count_field, finite_number, money_field
+from crm.fields import header
+from crm.forms import BaseForm, count_field, finite_number, length, money_field
 
 
 def percent_field(label: str) -> DecimalField:
@@ -19,9 +20,8 @@ class ZoneSettingsForm(BaseForm):
     min_investment_per_mu = money_field("min_investment_per_mu")
     stale_lead_days = IntegerField("线索多少天未走访算久未跟进", validators=[Optional(), NumberRange(min=1, max=365, message="请输入 1–365 天")])
     # The ledger's sign-off block (printed at the foot of each sheet; 填报日期 is the day of export).
-    signoff_unit = StringField("台账填报单位", validators=[Length(max=128, message="不能超过 128 个字")],
-                               description="不填则为园区名称")
-    signoff_preparer = StringField("台账填报人", validators=[Length(max=64, message="不能超过 64 个字")])
-    signoff_reviewer = StringField("台账审核人", validators=[Length(max=64, message="不能超过 64 个字")])
+    signoff_unit = StringField(header("signoff_unit"), validators=[length("signoff_unit")], description="不填则为园区名称")
+    signoff_preparer = StringField(header("signoff_preparer"), validators=[length("signoff_preparer")])
+    signoff_reviewer = StringField(header("signoff_reviewer"), validators=[length("signoff_reviewer")])
 
     RATES = ("register_rate", "start_rate", "production_rate", "funds_rate")

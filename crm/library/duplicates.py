@@ -22,7 +22,6 @@ class Duplicate:
     enterprise: Enterprise
     score: float
     reason: str
-    same_code: bool = False  # the credit code is taken: no confirmation lets the save through
 
 
 def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None = None, limit: int = 5) -> list[Duplicate]:
@@ -49,7 +48,7 @@ def find_duplicates(name: str, uscc: str | None = None, exclude_id: int | None =
     found = []
     for candidate in db.session.scalars(stmt):
         if code and candidate.uscc == code:
-            found.append(Duplicate(candidate, 100.0, SAME_CODE, same_code=True))
+            found.append(Duplicate(candidate, 100.0, SAME_CODE))
             continue
         if candidate.name_normalized == key:
             found.append(Duplicate(candidate, 100.0, "去除地名和公司类型后名称相同"))

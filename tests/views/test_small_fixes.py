@@ -29,5 +29,6 @@ def test_a_taken_credit_code_is_not_offered_a_save_anyway(world, login_as):
     page = client.post("/enterprises/new", data={"name": "另一家完全不同的公司", "uscc": world.enterprise.uscc, "zone_id": 0,
                                                   "submission_token": "a" * 32}) \
         .get_data(as_text=True)
-    assert 'data-testid="duplicate-warning"' in page and "不能重复登记" in page
+    # Refused beside the code, naming the firm that holds it; no "仍要保存" to tick.
+    assert "不能重复登记" in page and world.enterprise.name in page
     assert "仍要保存" not in page
