@@ -44,7 +44,8 @@ def _is_file(rule: str) -> bool:
 
 def _page_rules(app) -> dict[str, object]:
     return {r.endpoint: r for r in app.url_map.iter_rules()
-            if "GET" in r.methods and not _is_file(r.rule) and r.endpoint not in NOT_PAGES}
+            if "GET" in r.methods and not _is_file(r.rule) and r.endpoint not in NOT_PAGES
+            and not r.rule.startswith("/api/v1/")}  # JSON for token holders (tests/api), not pages
 
 
 def _urls(app, username: str) -> list[tuple[str, str]]:

@@ -109,7 +109,7 @@ class Targets:
         extra = {"entry_id": self._funds_entry, "merge_id": self._merge, "batch_id": self._batch, "job_id": self._job,
                  "figures_id": self._efficiency_figures,
                  "parcel_id": self._parcel,
-                 "request_id": self._request}
+                 "request_id": self._request, "token_id": self._api_token}
         made = {}
         for name, make in extra.items():
             try:
@@ -142,6 +142,14 @@ class Targets:
         firm = f.make_enterprise(world.admin, name="模糊测试亩均企业有限公司", zone_id=world.zone_a.id)
         return save_figures(world.admin, firm, date.today().year - 1, {"land_mu": 10, "tax": 100}).id
 
+    @staticmethod
+    def _api_token(world):
+        """A personal API token of officer_a's (the revoke routes take its id)."""
+        from crm.api.tokens import create_personal_token
+
+        return create_personal_token(world.officer_a, "模糊测试令牌", "read", 30)[0].id
+
+    @staticmethod
     def _request(world):
         """A 企业诉求 of zone A (officer_a's), taken on the world's firm."""
         from datetime import date
