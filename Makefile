@@ -40,7 +40,7 @@ bench-quick: install
 # suite runs 8 and 12 with a fixed seed). API_FUZZ_EXAMPLES / API_FUZZ_STEPS override.
 api-fuzz: install
 	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-200} API_FUZZ_STEPS=$${API_FUZZ_STEPS:-30} API_FUZZ_RANDOM=1 \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py tests/api/stateful_fuzz.py
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .hypothesis
