@@ -413,20 +413,6 @@ def _enter_efficiency(actor, record, **context) -> Refusal | None:
     return None
 
 
-def _evaluate_efficiency(actor, record, **context) -> Refusal | None:
-    """The zone's 亩均效益 method and its yearly run: the zone's chiefs and the admin."""
-    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
-        return None
-    return Refusal("只有本园区负责人或市投促中心可以设置评价方法和开展亩均效益评价")
-
-
-def _assign_service(actor, record, **context) -> Refusal | None:
-    """Naming a firm's 包保干部 and 责任领导: the zone's chiefs and the admin."""
-    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
-        return None
-    return Refusal("只有园区负责人或市投促中心可以指定包保干部", "officer_id")
-
-
 RULES = {
     "zone.write": _writer_in_zone,            # record: a zone id — create projects, visits, contacts there
     "project.change": _change_project,        # edit, stage, segments, commitments, delete
@@ -443,7 +429,7 @@ RULES = {
     "reports.read": _read_reports,            # record: a zone id, None for the city
     "reports.set_targets": _set_targets,      # record: a zone id
     "efficiency.enter": _enter_efficiency,    # record: a local firm or its yearly figures
-    "efficiency.evaluate": _evaluate_efficiency,  # record: a zone id — the method and the yearly run
+    "efficiency.evaluate": _chiefs_of_zone("设置评价方法和开展亩均效益评价"),  # record: a zone id — the method and the yearly run
     "parcel.change": _chiefs_of_zone("登记和修改地块"),   # record: a zone id or a parcel (crm/land)
     "land.link": _change_funds,               # record: a project's parcel; taking one asks project.change
     "land.accept": _chiefs_of_zone("作出达产验收结论"),     # record: the project or its acceptance
@@ -459,7 +445,7 @@ RULES = {
     "trash.restore": _admin_only("从回收站恢复记录"),
     "jobs.see_all": _admin_only("查看所有人的任务"),  # 我的任务 and a job's page: one's own otherwise
     "admin.manage": _admin_only("管理用户、园区和产业链"),
-    "service.assign": _assign_service,        # record: a zone id or a ServiceAssignment — 包保干部/责任领导
+    "service.assign": _chiefs_of_zone("指定包保干部"),        # record: a zone id or a ServiceAssignment — 包保干部/责任领导
     "request.change": _writer_in_zone,        # record: a zone id or an EnterpriseRequest — 企业诉求, 企业测评
     "service.settings": _set_targets,         # record: a zone id — days per category of request
     "api.platform_tokens": _admin_only("管理平台令牌"),  # make and revoke the tokens of other systems
