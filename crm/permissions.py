@@ -311,12 +311,6 @@ def _read_reports(actor, record, **context) -> Refusal | None:
     return Refusal("只能查看本人所属园区的报表", "zone_id")
 
 
-def _set_targets(actor, record, **context) -> Refusal | None:
-    if _role(actor) == "admin" or (_role(actor) == "chief" and (record is ANY or _chief_of(actor, _zone_of(record)))):
-        return None
-    return Refusal("只有本园区负责人或市投促中心可以设置目标")
-
-
 def _chiefs_of_zone(what: str):
     """An act of the zone's management: its chiefs and the admin (record: a zone id or a zoned record)."""
     def rule(actor, record, **context) -> Refusal | None:
@@ -427,7 +421,7 @@ RULES = {
     "import.run": _import_into,               # record: a zone id
     "import.name_person": _name_person,       # record: the user a row names
     "reports.read": _read_reports,            # record: a zone id, None for the city
-    "reports.set_targets": _set_targets,      # record: a zone id
+    "reports.set_targets": _chiefs_of_zone("设置目标"),    # record: a zone id
     "efficiency.enter": _enter_efficiency,    # record: a local firm or its yearly figures
     "efficiency.evaluate": _chiefs_of_zone("设置评价方法和开展亩均效益评价"),  # record: a zone id — the method and the yearly run
     "parcel.change": _chiefs_of_zone("登记和修改地块"),   # record: a zone id or a parcel (crm/land)
@@ -447,7 +441,7 @@ RULES = {
     "admin.manage": _admin_only("管理用户、园区和产业链"),
     "service.assign": _chiefs_of_zone("指定包保干部"),        # record: a zone id or a ServiceAssignment — 包保干部/责任领导
     "request.change": _writer_in_zone,        # record: a zone id or an EnterpriseRequest — 企业诉求, 企业测评
-    "service.settings": _set_targets,         # record: a zone id — days per category of request
+    "service.settings": _chiefs_of_zone("设置诉求办理时限"),         # record: a zone id — days per category of request
     "api.platform_tokens": _admin_only("管理平台令牌"),  # make and revoke the tokens of other systems
 }
 
