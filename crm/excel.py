@@ -159,7 +159,7 @@ class Book:
         if centred:
             worksheet.center_horizontally()
         if footer:
-            worksheet.set_footer(footer if footer.startswith("&") else f"&C{footer}")  # "&L…&C…": sections given
+            worksheet.set_footer(footer if footer.startswith(("&L", "&C", "&R")) else f"&C{footer}")  # "&L…&C…": sections given
         return Sheet(self, worksheet)
 
     def close(self) -> None:
